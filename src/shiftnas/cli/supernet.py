@@ -1,0 +1,36 @@
+"""`shiftnas supernet train`: train (or resume) the one-shot model of a config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from shiftnas.config import load_config
+from shiftnas.data import load_data
+from shiftnas.device import resolve_device
+from shiftnas.pipeline.rundir import RunDir
+from shiftnas.search import get_space
+from shiftnas.search.train_supernet import train_supernet
+
+app = typer.Typer(help="Train the one-shot supernet.", no_args_is_help=True)
+
+
+@app.command("train")
+def train_command(
+    config: Path = typer.Option(..., "--config", help="YAML config with data, space, supernet."),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
+) -> None:
+    """Train the supernet; running it again after a kill resumes from the last checkpoint."""
+    cfg = load_config(config)
+    run = RunDir(run_dir or Path("runs") / cfg.name)
+    run.bind(cfg)
+    data = load_data(cfg.data, cfg.seed)
+    space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
+    _, result = train_supernet(
+        space, data, cfg.supernet, run.stage("supernet"), seed=cfg.seed,
+        device=resolve_device(cfg.device),
+    )  # fmt: skip
+    for record in result.history:
+        Console().print(record)

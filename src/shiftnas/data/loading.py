@@ -1,0 +1,40 @@
+"""`load_data(config)`: the one entry point from a `DataConfig` to train/val/test splits."""
+
+from __future__ import annotations
+
+import torch
+
+from shiftnas.config import DataConfig
+from shiftnas.data.cifar10 import load_cifar10
+from shiftnas.data.dataset import DataSplits, ImageData, channel_stats, split_train_val
+from shiftnas.data.imagefolder import load_imagefolder
+from shiftnas.data.shapes import make_shapes
+
+
+def _load_raw(config: DataConfig, seed: int) -> tuple[ImageData, ImageData]:
+    if config.dataset == "shapes":
+        size = config.shapes.image_size
+        train = make_shapes(config.shapes.train_size, seed=seed, size=size)
+        test = make_shapes(config.shapes.test_size, seed=seed + 7919, size=size)
+        return train, test
+    assert config.root is not None  # checked by DataConfig
+    if config.dataset == "cifar10":
+        return (
+            load_cifar10(config.root, "train", config.download),
+            load_cifar10(config.root, "test", config.download),
+        )
+    return (
+        load_imagefolder(config.root, "train", config.cache_dir),
+        load_imagefolder(config.root, "test", config.cache_dir),
+    )
+
+
+def load_data(config: DataConfig, seed: int = 0) -> DataSplits:
+    """Decode once, split train into train/val by `seed`, normalise with the training split's stats."""
+    full_train, test = _load_raw(config, seed)
+    if config.max_train_images is not None and config.max_train_images < len(full_train):
+        keep = torch.randperm(len(full_train), generator=torch.Generator().manual_seed(seed))
+        full_train = full_train.subset(keep[: config.max_train_images].sort().values)
+    train, val = split_train_val(full_train, config.val_fraction, seed)
+    mean, std = channel_stats(train.images)
+    return DataSplits(train, val, test, mean, std, config.dataset)

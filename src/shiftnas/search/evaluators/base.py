@@ -1,0 +1,48 @@
+"""The `Evaluator` protocol: architectures in, one score each out, lower is better."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from shiftnas.errors import ShiftnasError
+from shiftnas.search.arch import Arch
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Estimates how good each network is; a lower score means a better predicted network.
+
+    Errors are returned as fractions in [0, 1]; proxies where higher is better are negated, so
+    every method ranks the same way. Implementations are deterministic under their seed and
+    cache by canonical architecture id.
+    """
+
+    name: str
+
+    def evaluate(self, archs: Sequence[Arch]) -> list[float]: ...
+
+
+_EVALUATORS: dict[str, Callable[..., Evaluator]] = {}
+
+
+def register_evaluator(name: str) -> Callable[[Callable[..., Evaluator]], Callable[..., Evaluator]]:
+    def decorate(factory: Callable[..., Evaluator]) -> Callable[..., Evaluator]:
+        if name in _EVALUATORS:
+            raise ValueError(f"evaluator '{name}' is already registered")
+        _EVALUATORS[name] = factory
+        return factory
+
+    return decorate
+
+
+def list_evaluators() -> list[str]:
+    return sorted(_EVALUATORS)
+
+
+def get_evaluator(name: str, **kwargs: Any) -> Evaluator:
+    if name not in _EVALUATORS:
+        raise ShiftnasError(
+            f"unknown evaluation method '{name}': choose one of {', '.join(list_evaluators())}"
+        )
+    return _EVALUATORS[name](**kwargs)

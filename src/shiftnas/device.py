@@ -1,4 +1,4 @@
-"""Choosing the torch device from the config, with a clear message when CUDA is asked for but absent."""
+"""Choosing the torch device from the config; a clear message when CUDA is asked for but absent."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from shiftnas.pipeline import run_pipeline
 
 
 def run_command(
-    config: Path | None = typer.Argument(None, help="YAML config; default: the embedded quickstart."),
+    config: Path | None = typer.Argument(
+        None, help="YAML config; default: the embedded quickstart."
+    ),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
     """Run every configured stage; running it again after a kill resumes where it stopped."""

@@ -24,9 +24,9 @@ def train_command(
 ) -> None:
     """Train the supernet; running it again after a kill resumes from the last checkpoint."""
     cfg = load_config(config)
+    data = load_data(cfg.data, cfg.seed)  # bad data is reported before a run folder is made
     run = RunDir(run_dir or Path("runs") / cfg.name)
     run.bind(cfg)
-    data = load_data(cfg.data, cfg.seed)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     _, result = train_supernet(
         space, data, cfg.supernet, run.stage("supernet"), seed=cfg.seed,

@@ -36,7 +36,9 @@ def _list_split(root: Path, split: str) -> tuple[list[Path], list[int], tuple[st
         paths += files
         labels += [label] * len(files)
     if not paths:
-        raise ShiftnasError(f"{folder} has class folders but no images ({', '.join(IMAGE_SUFFIXES)})")
+        raise ShiftnasError(
+            f"{folder} has class folders but no images ({', '.join(IMAGE_SUFFIXES)})"
+        )
     return paths, labels, classes
 
 
@@ -44,7 +46,9 @@ def _decode(paths: list[Path]) -> np.ndarray:
     arrays = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise ShiftnasError(f"images differ in size ({sorted(shapes)[:3]}): resize them to one size")
+        raise ShiftnasError(
+            f"images differ in size ({sorted(shapes)[:3]}): resize them to one size"
+        )
     return np.stack(arrays)  # (n, H, W, 3)
 
 
@@ -70,7 +74,7 @@ def _cache_key(root: Path, split: str, paths: list[Path]) -> str:
 def load_imagefolder(
     root: str | Path, split: str, cache_dir: str | Path | None = None, workers: int | None = None
 ) -> ImageData:
-    """Decode every image of `root/split` once; with `cache_dir`, later loads read one tensor file."""
+    """Decode every image of `root/split` once; with `cache_dir`, later loads read one file."""
     root = Path(root)
     if not root.is_dir():
         raise ShiftnasError(f"data root {root} does not exist: set data.root to the image folder")
@@ -84,5 +88,7 @@ def load_imagefolder(
     images = _decode_all(paths, workers or min(4, os.cpu_count() or 1))
     data = ImageData(images, torch.tensor(labels, dtype=torch.int64), classes)
     if cache is not None:
-        torch_save_atomic(cache, {"images": images, "labels": data.labels, "classes": list(classes)})
+        torch_save_atomic(
+            cache, {"images": images, "labels": data.labels, "classes": list(classes)}
+        )
     return data

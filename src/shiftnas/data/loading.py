@@ -30,7 +30,7 @@ def _load_raw(config: DataConfig, seed: int) -> tuple[ImageData, ImageData]:
 
 
 def load_data(config: DataConfig, seed: int = 0) -> DataSplits:
-    """Decode once, split train into train/val by `seed`, normalise with the training split's stats."""
+    """Decode once, split train into train/val by `seed`, normalise with the train split's stats."""
     full_train, test = _load_raw(config, seed)
     if config.max_train_images is not None and config.max_train_images < len(full_train):
         keep = torch.randperm(len(full_train), generator=torch.Generator().manual_seed(seed))

@@ -16,7 +16,9 @@ SHAPE_CLASSES = (
 )  # fmt: skip
 
 
-def _masks(label: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+def _masks(
+    label: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, r: torch.Tensor
+) -> torch.Tensor:
     """Boolean masks `(N, S, S)` of each image's shape; dx, dy are offsets from its centre."""
     ax, ay = dx.abs(), dy.abs()
     dist = (dx * dx + dy * dy).sqrt()
@@ -32,7 +34,8 @@ def _masks(label: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, r: torch.Ten
             (ax < r / 3) & (ay < r),
             ax + ay < r,
             ((ax - ay).abs() < r / 4) & (box < 0.8 * r),
-            ((dx - r / 2) ** 2 + dy**2 < (r / 2.5) ** 2) | ((dx + r / 2) ** 2 + dy**2 < (r / 2.5) ** 2),
+            ((dx - r / 2) ** 2 + dy**2 < (r / 2.5) ** 2)
+            | ((dx + r / 2) ** 2 + dy**2 < (r / 2.5) ** 2),
         ],
         dim=1,
     )  # (N, 10, S, S)
@@ -60,8 +63,10 @@ def make_shapes(num_images: int, seed: int, size: int = 32, chunk: int = 2048) -
         mix = (0.5 + 0.5 * stripes).unsqueeze(1)  # (n, 1, S, S)
         colour_a = rand(n, 3, 1, 1)
         colour_b = (colour_a + 0.35 * (rand(n, 3, 1, 1) - 0.5)).clamp(0, 1)
-        background = colour_a * mix + colour_b * (1 - mix) + 0.05 * torch.randn(
-            n, 3, size, size, generator=generator
+        background = (
+            colour_a * mix
+            + colour_b * (1 - mix)
+            + 0.05 * torch.randn(n, 3, size, size, generator=generator)
         )
         # Foreground: the class's shape at a random centre and radius, in a random colour.
         cx, cy = 0.25 + 0.5 * rand(n, 1, 1), 0.25 + 0.5 * rand(n, 1, 1)

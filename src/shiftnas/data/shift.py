@@ -55,7 +55,7 @@ def gather_window(images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
 def random_shifts(
     batch: int, max_shift: int, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Offsets drawn uniformly from [-max_shift, max_shift] in each direction, one pair per image."""
+    """Offsets uniform in [-max_shift, max_shift] in each direction, one pair per image."""
     dx = torch.randint(-max_shift, max_shift + 1, (batch,), generator=generator)
     dy = torch.randint(-max_shift, max_shift + 1, (batch,), generator=generator)
     return dx, dy

@@ -67,7 +67,9 @@ def onnx_session(model_bytes: bytes, threads: int = 1, providers: list[str] | No
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(model_bytes, options, providers=providers or ["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        model_bytes, options, providers=providers or ["CPUExecutionProvider"]
+    )
 
 
 def parity_error(model: nn.Module, model_bytes: bytes, inputs: torch.Tensor) -> float:

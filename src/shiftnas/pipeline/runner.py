@@ -15,11 +15,11 @@ from shiftnas.search.train_supernet import train_supernet
 
 
 def run_pipeline(config: Config, run_dir: Path, progress: bool = True) -> RunDir:
+    device = resolve_device(config.device)
+    data = load_data(config.data, config.seed)  # bad data is reported before a run folder is made
     run = RunDir(Path(run_dir))
     run.bind(config)
     console = Console()
-    device = resolve_device(config.device)
-    data = load_data(config.data, config.seed)
     space = get_space(config.space.name, config.space, num_classes=data.num_classes)
     for stage in config.stages:
         if run.state()["stages"].get(stage, {}).get("status") == "done":

@@ -1,4 +1,4 @@
-"""`Arch`: one network of a search space, as a frozen value that can be hashed, stored and compared."""
+"""`Arch`: one network of a search space, a frozen value to hash, store and compare."""
 
 from __future__ import annotations
 

@@ -99,5 +99,7 @@ def list_spaces() -> list[str]:
 def get_space(name: str, settings: Any = None, **overrides: Any) -> SearchSpace:
     """Build a space by name from its settings model (or defaults) and keyword overrides."""
     if name not in _SPACES:
-        raise ShiftnasError(f"unknown search space '{name}': choose one of {', '.join(list_spaces())}")
+        raise ShiftnasError(
+            f"unknown search space '{name}': choose one of {', '.join(list_spaces())}"
+        )
     return _SPACES[name](settings, **overrides)

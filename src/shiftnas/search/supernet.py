@@ -23,7 +23,9 @@ class Mbv3Supernet(nn.Module):
         super().__init__()
         self.space = space
         settings = space.settings
-        self.stem = conv_bn_act(settings.in_channels, settings.stem_channels, 3, settings.stem_stride)
+        self.stem = conv_bn_act(
+            settings.in_channels, settings.stem_channels, 3, settings.stem_stride
+        )
         self.layers = nn.ModuleList()
         for i in range(space.num_layers):
             genes = sorted({space.canonical_gene(i, c.index) for c in CANDIDATES})

@@ -133,7 +133,9 @@ def train(
         )
     total_steps = config.epochs * steps_per_epoch
     optimizer = make_optimizer(model, config)
-    scheduler = make_scheduler(optimizer, total_steps, round(config.warmup_epochs * steps_per_epoch))
+    scheduler = make_scheduler(
+        optimizer, total_steps, round(config.warmup_epochs * steps_per_epoch)
+    )
     ctx = TrainContext(device, config.amp)
 
     step, running = 0, {"loss": 0.0, "correct": 0, "count": 0}
@@ -167,7 +169,9 @@ def train(
             task = bar.add_task(description, total=total_steps, completed=step)
             while step < stop_at:
                 epoch, first = divmod(step, steps_per_epoch)
-                for images, labels in _batches_of_epoch(data, config.batch_size, seed, epoch, first):
+                for images, labels in _batches_of_epoch(
+                    data, config.batch_size, seed, epoch, first
+                ):
                     torch.manual_seed(step_seed(seed, step, "torch"))  # dropout and the like
                     generator = torch.Generator().manual_seed(step_seed(seed, step, "augment"))
                     if aug.enabled:

@@ -36,8 +36,10 @@ class InheritedEvaluator:
         self.batch_size = batch_size
         self.device = device or torch.device("cpu")
         self.order = epoch_order(len(data.train), seed, epoch=-1)  # the same batches for all
-        self.val = data.val if max_val_images is None else data.val.subset(
-            torch.arange(min(max_val_images, len(data.val)))
+        self.val = (
+            data.val
+            if max_val_images is None
+            else data.val.subset(torch.arange(min(max_val_images, len(data.val))))
         )
         self.cache: dict[str, float] = {}
 

@@ -24,8 +24,20 @@ class LayerSetting(BaseModel):
 def _default_layers() -> list[LayerSetting]:
     # (channels, stride) for 32x32 inputs: three subsamplings leave a 4x4 map for the head.
     # Random subnets then have 0.5-1.1M parameters (median 0.86M) and 40-66M MACs.
-    plan = [(16, 1), (24, 1), (24, 1), (32, 2), (32, 1), (32, 1), (64, 2), (64, 1), (64, 1),
-            (96, 1), (96, 1), (128, 2)]  # fmt: skip
+    plan = [
+        (16, 1),
+        (24, 1),
+        (24, 1),
+        (32, 2),
+        (32, 1),
+        (32, 1),
+        (64, 2),
+        (64, 1),
+        (64, 1),
+        (96, 1),
+        (96, 1),
+        (128, 2),
+    ]
     return [LayerSetting(channels=c, stride=s) for c, s in plan]
 
 
@@ -49,7 +61,9 @@ class Mbv3Network(nn.Module):
 
     def __init__(self, settings: Mbv3Settings, ops: list[nn.Module]) -> None:
         super().__init__()
-        self.stem = conv_bn_act(settings.in_channels, settings.stem_channels, 3, settings.stem_stride)
+        self.stem = conv_bn_act(
+            settings.in_channels, settings.stem_channels, 3, settings.stem_stride
+        )
         self.layers = nn.Sequential(*ops)
         self.head = make_head(settings)
 
@@ -154,19 +168,29 @@ class Mbv3Space:
         return {
             "space": self.name,
             "candidates": [
-                {"id": c.index, "op": c.label, "kernel": c.kernel, "expand": c.expand,
-                 "filter": "with" if c.blur else ("-" if c.is_conv1x1 else "without")}
+                {
+                    "id": c.index,
+                    "op": c.label,
+                    "kernel": c.kernel,
+                    "expand": c.expand,
+                    "filter": "with" if c.blur else ("-" if c.is_conv1x1 else "without"),
+                }
                 for c in CANDIDATES
-            ],  # fmt: skip
+            ],
             "skeleton": {
                 "input_size": self.settings.input_size,
                 "stem_channels": self.settings.stem_channels,
                 "stem_stride": self.settings.stem_stride,
                 "layers": [
-                    {"layer": s.index, "in": s.in_channels, "out": s.out_channels,
-                     "stride": s.stride, "input_size": s.input_size}
+                    {
+                        "layer": s.index,
+                        "in": s.in_channels,
+                        "out": s.out_channels,
+                        "stride": s.stride,
+                        "input_size": s.input_size,
+                    }
                     for s in self.layer_specs
-                ],  # fmt: skip
+                ],
                 "head_channels": self.settings.head_channels,
                 "num_classes": self.settings.num_classes,
             },

@@ -12,7 +12,7 @@ from shiftnas.search.spaces.blurpool import BlurPool
 
 @dataclass(frozen=True)
 class Candidate:
-    """One row of SICNS Table I: kernel, expansion and whether a low-pass filter precedes subsampling."""
+    """One row of SICNS Table I: kernel, expansion, and whether a low-pass filter comes first."""
 
     index: int
     kernel: int
@@ -31,12 +31,15 @@ class Candidate:
 
 
 # Table I order: ID = 2 * (kernel position) + 6 * (expand position) + filter flag, ID 12 = conv1x1.
-CANDIDATES: tuple[Candidate, ...] = tuple(
-    Candidate(index=6 * e_pos + 2 * k_pos + blur, kernel=k, expand=e, blur=bool(blur))
-    for e_pos, e in enumerate((3, 6))
-    for k_pos, k in enumerate((3, 5, 7))
-    for blur in (0, 1)
-) + (Candidate(index=12, kernel=1, expand=None, blur=False),)
+CANDIDATES: tuple[Candidate, ...] = (
+    *(
+        Candidate(index=6 * e_pos + 2 * k_pos + blur, kernel=k, expand=e, blur=bool(blur))
+        for e_pos, e in enumerate((3, 6))
+        for k_pos, k in enumerate((3, 5, 7))
+        for blur in (0, 1)
+    ),
+    Candidate(index=12, kernel=1, expand=None, blur=False),
+)
 CONV1X1 = 12
 
 

@@ -1,0 +1,140 @@
+"""Supernet training overhead: one fair step (13 paths, summed losses, one update) against the
+same 13 paths trained as 13 plain standalone networks, measured interleaved in one run; plus the
+peak memory of real supernet training on CIFAR-10 (JPEG) at batch 128.
+
+    .venv/bin/python benchmarks/supernet_throughput.py [--batch 64] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_info
+
+from shiftnas.config import SupernetConfig
+from shiftnas.search import get_space
+from shiftnas.search.supernet import Mbv3Supernet, fair_paths
+from shiftnas.search.train_supernet import supernet_step
+from shiftnas.training import TrainContext, make_optimizer
+
+ROOT = Path(__file__).resolve().parents[1]
+CIFAR = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg"
+
+
+def time_fair_step(supernet, step_fn, optimizer, x, y) -> float:
+    ctx = TrainContext(torch.device("cpu"), amp=False)
+    start = time.perf_counter()
+    step_fn(supernet, x, y, 0, ctx)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def time_standalone(networks, optimizers, x, y) -> float:
+    criterion = torch.nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for network, optimizer in zip(networks, optimizers, strict=True):
+        criterion(network(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def peak_memory_mb(batch: int, steps: int) -> float | None:
+    """Peak RSS of a child process that trains the supernet on CIFAR-10 (JPEG) for `steps`."""
+    if not CIFAR.is_dir():
+        return None
+    code = f"""
+import resource, tempfile, torch
+from shiftnas.config import DataConfig, SupernetConfig
+from shiftnas.data import load_data
+from shiftnas.search import get_space
+from shiftnas.search.train_supernet import train_supernet
+data = load_data(DataConfig(dataset="imagefolder", root={str(CIFAR)!r}), seed=0)
+space = get_space("mbv3")
+cfg = SupernetConfig(epochs=1, batch_size={batch}, checkpoint_every_steps=10_000)
+with tempfile.TemporaryDirectory() as tmp:
+    train_supernet(space, data, cfg, tmp, progress=False, max_steps={steps}, probe_paths=0)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-batch", type=int, default=128)
+    parser.add_argument("--memory-steps", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks/results/supernet_throughput.json"
+    )
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    space = get_space("mbv3")
+    supernet = Mbv3Supernet(space).to(memory_format=torch.channels_last)
+    config = SupernetConfig(label_smoothing=0.0)
+    optimizer = make_optimizer(supernet, config)
+    paths = fair_paths(space, np.random.default_rng(0))
+    step_fn = supernet_step(space, "fair", seed=0, label_smoothing=0.0)
+    networks = [supernet.extract(p).to(memory_format=torch.channels_last).train() for p in paths]
+    optimizers = [make_optimizer(n, config) for n in networks]
+    x = torch.randn(args.batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (args.batch,))
+
+    # warm-up both, then interleave so that machine noise hits both sides alike
+    time_fair_step(supernet, step_fn, optimizer, x, y)
+    time_standalone(networks, optimizers, x, y)
+    fair, standalone = [], []
+    for _ in range(args.repeats):
+        fair.append(time_fair_step(supernet, step_fn, optimizer, x, y))
+        standalone.append(time_standalone(networks, optimizers, x, y))
+    images = len(paths) * args.batch
+    fair_s, standalone_s = float(np.median(fair)), float(np.median(standalone))
+    result = {
+        "fair_step_images_per_s": images / fair_s,
+        "single_path_images_per_s": images / standalone_s,
+        "overhead_ratio": fair_s / standalone_s,
+        "fair_step_seconds": fair,
+        "standalone_13_paths_seconds": standalone,
+        "peak_rss_mb": peak_memory_mb(args.memory_batch, args.memory_steps),
+        "settings": {
+            "space": "mbv3 (default skeleton, 32x32)",
+            "paths": len(paths),
+            "batch": args.batch,
+            "repeats": args.repeats,
+            "channels_last": True,
+            "device": "cpu",
+            "memory": f"CIFAR-10 (JPEG) supernet training, batch {args.memory_batch}, "
+            f"{args.memory_steps} fair steps, peak RSS of the training process",
+            "images_per_s": "13 paths x batch images per step / median step seconds",
+        },
+        "machine": machine_info(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    table = Table(title="supernet fair step vs 13 standalone networks")
+    for column in ("fair img/s", "standalone img/s", "overhead ratio", "peak RSS MB"):
+        table.add_column(column)
+    table.add_row(
+        f"{result['fair_step_images_per_s']:.1f}", f"{result['single_path_images_per_s']:.1f}",
+        f"{result['overhead_ratio']:.3f}", f"{result['peak_rss_mb'] or float('nan'):.0f}",
+    )  # fmt: skip
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m shiftnas` is the `shiftnas` command."""
+
+from shiftnas.cli import main
+
+main()

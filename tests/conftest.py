@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny spaces and datasets, and the location of ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CIFAR_JPEG = SHARED / "datasets" / "cifar10-jpeg"
+NB201_DEV = SHARED / "benchmarks" / "nb201_cifar10_dev.csv"
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
+
+
+@pytest.fixture(autouse=True)
+def _single_thread():
+    """Tests are small: one thread keeps them fast and free of thread-count nondeterminism."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_layers() -> list[dict]:
+    return [{"channels": 8, "stride": 1}, {"channels": 16, "stride": 2}]
+
+
+@pytest.fixture
+def tiny_space():
+    from shiftnas.search import get_space
+
+    return get_space("mbv3", stem_channels=8, layers=tiny_layers(), head_channels=32, input_size=16)
+
+
+@pytest.fixture
+def tiny_data():
+    from shiftnas.config import DataConfig, ShapesConfig
+    from shiftnas.data import load_data
+
+    return load_data(
+        DataConfig(
+            dataset="shapes", shapes=ShapesConfig(train_size=100, test_size=40, image_size=16)
+        ),
+        seed=0,
+    )

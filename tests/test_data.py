@@ -134,3 +134,18 @@ def test_cifar10_jpeg_loads_fully():
     assert train.images.shape == (50_000, 3, 32, 32) and len(test) == 10_000
     assert train.labels.bincount().tolist() == [5000] * 10
     assert train.classes[0] == "airplane" and train.classes[-1] == "truck"
+
+
+def test_splits_are_not_grouped_by_class(tmp_path):
+    """An image folder is read class by class; the first images of every split must still mix
+    the classes, since evaluators cap their work at the first N images."""
+    from shiftnas.data import ImageData
+
+    grouped = ImageData(
+        torch.zeros(200, 3, 4, 4, dtype=torch.uint8),
+        torch.arange(10).repeat_interleave(20),
+        tuple("abcdefghij"),
+    )
+    train, val = split_train_val(grouped, 0.2, seed=0)
+    assert len(set(train.labels[:20].tolist())) >= 5
+    assert len(set(val.labels[:10].tolist())) >= 4

@@ -15,7 +15,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shiftnas.errors import ShiftnasError
+from shiftnas.search.spaces.darts import DartsSettings
+from shiftnas.search.spaces.macro import MacroSettings
 from shiftnas.search.spaces.mbv3 import Mbv3Settings
+from shiftnas.search.spaces.nb201 import Nb201Settings
 
 
 class Section(BaseModel):
@@ -76,8 +79,154 @@ class SupernetConfig(TrainingConfig):
     bn_recalibration_batches: int = Field(default=10, ge=0, le=10_000)
 
 
+class RetrainConfig(TrainingConfig):
+    """Retraining one searched network: the shared recipe plus where its weights start.
+
+    SICNS retrains for 600 epochs at batch 128 with augmentation; the defaults stay short so the
+    embedded quickstart finishes on a CPU. `inherited` starts from the supernet's weights.
+    """
+
+    init: Literal["scratch", "inherited"] = "scratch"
+    eval_batch_size: int = Field(default=500, ge=1, le=65_536)
+
+
+class RobustnessConfig(Section):
+    """Shift-robustness evaluation and the Table III ablation of SICNS."""
+
+    max_shift: int = Field(default=4, ge=1, le=64)
+    fills: tuple[Literal["zero", "circular"], ...] = Field(default=("zero", "circular"), min_length=1)
+    shift_pairs: int = Field(default=2, ge=1, le=100)  # pairs of random shifts per image (consistency)
+    ablation: bool = True
+    ablation_epochs: int | None = Field(default=None, ge=1)  # None: the retrain section's epochs
+    max_test_images: int | None = Field(default=None, ge=10)
+
+
+class ExportConfig(Section):
+    """ONNX (and TensorRT) export of a retrained network."""
+
+    tolerance: float = Field(default=1e-4, gt=0.0, le=1.0)
+    parity_batch: int = Field(default=8, ge=1, le=4096)
+    latency_backend: str = "ort-cpu"
+    tensorrt: Literal["auto", "off", "required"] = "auto"
+    fp16_tolerance: float = Field(default=5e-2, gt=0.0)
+
+
+class TrackingConfig(Section):
+    """MLflow tracking and the model registry (`shiftnas.tracking`).
+
+    `uri: None` means an SQLite store inside the run directory (`mlflow.db`, artifacts in
+    `mlartifacts/`), so the default needs no server; the `MLFLOW_TRACKING_URI` environment
+    variable, when set, wins over `uri`.
+    """
+
+    enabled: bool = True
+    uri: str | None = None
+    experiment: str = Field(default="shiftnas", min_length=1)
+    registered_model: str = Field(default="shiftnas", min_length=1)
+
+
+SearchQuantity = Literal["error", "shift_error", "params", "flops", "latency"]
+
+
+class SearchObjectiveConfig(Section):
+    """One minimised objective; `bounds` fix its hypervolume normalisation (see `search.nsga`)."""
+
+    name: SearchQuantity
+    bounds: tuple[float, float] | None = None  # None: the documented default for this objective
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchObjectiveConfig:
+        if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
+            raise ValueError(f"bounds of '{self.name}' must be [low, high] with low < high")
+        return self
+
+
+class SearchEvaluatorConfig(Section):
+    """Which estimator gives the `error` objective, and its keyword settings."""
+
+    name: str = Field(default="inherited", min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    max_val_images: int | None = Field(default=None, ge=10)  # inherited / shift_error only
+
+
+class SearchLatencyConfig(Section):
+    """`table` (a lookup-table file: cheap) or, when absent, measured on `backend` (expensive)."""
+
+    table: Path | None = None
+    backend: str = "ort-cpu"
+    threads: int = Field(default=1, ge=1, le=256)
+    batch_size: int = Field(default=1, ge=1, le=4096)
+    warmup: int = Field(default=20, ge=0, le=100_000)
+    runs: int = Field(default=200, ge=1, le=1_000_000)
+
+
+class SearchShiftConfig(Section):
+    max_shift: int = Field(default=4, ge=1, le=64)
+    fill: Literal["zero", "circular"] = "zero"
+
+
+class SearchConfig(Section):
+    """NSGA-II settings (SICNS: population 10 x 50 generations; RWE: 20 x 30)."""
+
+    population: int = Field(default=10, ge=2, le=100_000)
+    generations: int = Field(default=50, ge=1, le=100_000)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)  # None: the run's seed
+    workers: int = Field(default=1, ge=1, le=256)  # 1: evaluate in-process
+    crossover_prob: float = Field(default=0.9, ge=0.0, le=1.0)
+    # polynomial mutation on integer genes: a small distribution index (pymoo's integer
+    # example uses 3) moves genes by more than one step often enough to matter
+    mutation_eta: float = Field(default=3.0, gt=0.0, le=100.0)
+    mutation_prob: float | None = Field(default=None, gt=0.0, le=1.0)  # per gene; None: 1/genes
+    objectives: list[SearchObjectiveConfig] = Field(
+        default_factory=lambda: [
+            SearchObjectiveConfig(name="error"),
+            SearchObjectiveConfig(name="params"),
+            SearchObjectiveConfig(name="flops"),
+        ],
+        min_length=1,
+    )
+    budgets: dict[SearchQuantity, float] = Field(default_factory=dict)  # value <= budget
+    skip_infeasible: bool = True  # no expensive evaluation when a cheap budget already fails
+    evaluator: SearchEvaluatorConfig = SearchEvaluatorConfig()
+    latency: SearchLatencyConfig = SearchLatencyConfig()
+    shift_error: SearchShiftConfig = SearchShiftConfig()
+
+    @model_validator(mode="after")
+    def _unique(self) -> SearchConfig:
+        names = [o.name for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"search.objectives: each objective once, got {', '.join(names)}")
+        return self
+
+
 # Each space defines its own settings model next to its code; add it here to make it configurable.
-SpaceConfig = Annotated[Mbv3Settings, Field(discriminator="name")]
+SpaceConfig = Annotated[
+    Mbv3Settings | Nb201Settings | DartsSettings | MacroSettings, Field(discriminator="name")
+]
+
+
+class SelectConfig(Section):
+    """Which front networks go on to retraining (`shiftnas.pipeline.select`)."""
+
+    k: int = Field(default=3, ge=1, le=100)
+    strategy: Literal["knee_extremes", "best_feasible"] = "knee_extremes"
+    budgets: dict[Literal["error", "shift_error", "params", "flops", "latency"], float] = Field(
+        default_factory=dict
+    )  # value <= budget, in the search objectives' units (latency in ms)
+
+
+class RegistryConfig(Section):
+    """After registration, point `alias` at the best version within these constraints."""
+
+    alias: str = Field(default="champion", pattern=r"^[A-Za-z0-9_-]+$")
+    max_latency_ms: float | None = Field(default=None, gt=0.0)
+    min_accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+Stage = Literal["supernet", "search", "select", "retrain", "robustness", "export", "register"]
+STAGE_ORDER: tuple[str, ...] = (
+    "supernet", "search", "select", "retrain", "robustness", "export", "register",
+)  # fmt: skip
 
 
 class Config(Section):
@@ -87,7 +236,23 @@ class Config(Section):
     data: DataConfig = DataConfig()
     space: SpaceConfig = Mbv3Settings()
     supernet: SupernetConfig = SupernetConfig()
-    stages: list[Literal["supernet"]] = Field(default_factory=lambda: ["supernet"])
+    retrain: RetrainConfig = RetrainConfig()
+    robustness: RobustnessConfig = RobustnessConfig()
+    export: ExportConfig = ExportConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    search: SearchConfig = SearchConfig()
+    select: SelectConfig = SelectConfig()
+    registry: RegistryConfig = RegistryConfig()
+    stages: list[Stage] = Field(default_factory=lambda: list(STAGE_ORDER), min_length=1)
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> Config:
+        order = [STAGE_ORDER.index(s) for s in self.stages]
+        if order != sorted(set(order)):
+            raise ValueError(
+                f"stages must be distinct and in pipeline order: {', '.join(STAGE_ORDER)}"
+            )
+        return self
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:

@@ -11,8 +11,16 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shiftnas.cli import evaluate, run, space, supernet
+from shiftnas.cli import lut as lut_cli
+from shiftnas.cli import profile as profile_cli
+from shiftnas.cli import search as search_cli
+from shiftnas.cli import export as export_cli
+from shiftnas.cli import retrain as retrain_cli
+from shiftnas.cli import robustness as robustness_cli
+from shiftnas.cli import promote as promote_cli
 from shiftnas.errors import ShiftnasError
 
 app = typer.Typer(
@@ -24,8 +32,16 @@ app = typer.Typer(
 )
 app.add_typer(space.app, name="space")
 app.add_typer(supernet.app, name="supernet")
+app.add_typer(profile_cli.app, name="profile")
+app.add_typer(lut_cli.app, name="lut")
 app.command("eval")(evaluate.eval_command)
 app.command("run")(run.run_command)
+app.command("status")(run.status_command)
+app.command("search")(search_cli.search_command)
+app.command("retrain")(retrain_cli.retrain_command)
+app.command("robustness")(robustness_cli.robustness_command)
+app.command("promote")(promote_cli.promote_command)
+app.command("export")(export_cli.export_command)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -34,5 +50,5 @@ def main() -> None:
     try:
         app()
     except ShiftnasError as err:
-        err_console.print(f"[bold red]error:[/] {err}", markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", markup=True)
         sys.exit(2)

@@ -1,21 +1,38 @@
-"""`shiftnas run [CONFIG]`: the whole configured pipeline, resumable."""
+"""`shiftnas run [CONFIG]` (the whole configured pipeline, resumable) and `shiftnas status`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from shiftnas.config import load_config
-from shiftnas.pipeline import run_pipeline
+from shiftnas.pipeline import RunDir, run_pipeline
+from shiftnas.pipeline.summary import selected_table, status_table
 
 
 def run_command(
-    config: Path | None = typer.Argument(
-        None, help="YAML config; default: the embedded quickstart."
-    ),
+    config: Path | None = typer.Argument(None, help="YAML config; default: the embedded quickstart."),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
     """Run every configured stage; running it again after a kill resumes where it stopped."""
     cfg = load_config(config)
-    run_pipeline(cfg, run_dir or Path("runs") / cfg.name)
+    console = Console()
+    run = run_pipeline(cfg, run_dir or Path("runs") / cfg.name, console=console)
+    table = selected_table(run)
+    if table is not None:
+        console.print(table)
+    console.print(f"run folder: {run.root}")
+    if cfg.tracking.enabled:
+        from shiftnas.tracking import resolve_tracking_uri, ui_command
+
+        uri = resolve_tracking_uri(run.root, cfg.tracking)
+        console.print(f"see it in MLflow: [bold]{ui_command(uri)}[/]")
+
+
+def status_command(
+    run_dir: Path = typer.Option(..., "--run-dir", help="A run folder made by `shiftnas run`."),
+) -> None:
+    """Show each stage of a run: done, cut off (resumable), failed or waiting."""
+    Console().print(status_table(RunDir(run_dir)))

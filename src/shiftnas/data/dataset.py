@@ -77,6 +77,9 @@ def split_train_val(data: ImageData, val_fraction: float, seed: int) -> tuple[Im
         n_val = round(len(members) * val_fraction)
         val_idx.append(members[:n_val])
         train_idx.append(members[n_val:])
-    train = torch.cat(train_idx).sort().values
-    val = torch.cat(val_idx).sort().values
+    # Both parts come out in a seeded random order, never grouped by class (an image folder is
+    # read class by class), so the first N images of either part are a fair sample.
+    train, val = torch.cat(train_idx), torch.cat(val_idx)
+    train = train[torch.randperm(len(train), generator=generator)]
+    val = val[torch.randperm(len(val), generator=generator)]
     return data.subset(train), data.subset(val)

@@ -36,5 +36,7 @@ def load_data(config: DataConfig, seed: int = 0) -> DataSplits:
         keep = torch.randperm(len(full_train), generator=torch.Generator().manual_seed(seed))
         full_train = full_train.subset(keep[: config.max_train_images].sort().values)
     train, val = split_train_val(full_train, config.val_fraction, seed)
+    # the test split in a seeded random order too, so a capped evaluation sees every class
+    test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(seed)))
     mean, std = channel_stats(train.images)
     return DataSplits(train, val, test, mean, std, config.dataset)

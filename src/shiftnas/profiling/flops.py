@@ -49,3 +49,20 @@ def count_macs(
 
 def network_cost(model: nn.Module, input_shape: tuple[int, ...]) -> Cost:
     return Cost(macs=int(count_macs(model, input_shape)), params=count_params(model))  # type: ignore[arg-type]
+
+
+def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str, Cost]]:
+    """Cost of each top-level part of `model`, with `nn.Sequential` parts split one level further.
+
+    For an `mbv3` network this gives stem, layers.0 ... layers.N-1 and head, in execution order;
+    the parts add up to `network_cost` (fvcore attributes every op to the module that runs it).
+    """
+    by_module: dict[str, int] = count_macs(model, input_shape, per_module=True)  # type: ignore[assignment]
+    rows: list[tuple[str, Cost]] = []
+    for name, child in model.named_children():
+        split = isinstance(child, nn.Sequential) and name == "layers"
+        parts = child.named_children() if split else ()
+        pairs = [(f"{name}.{sub}", module) for sub, module in parts] or [(name, child)]
+        for full, module in pairs:
+            rows.append((full, Cost(macs=int(by_module.get(full, 0)), params=count_params(module))))
+    return rows

@@ -16,6 +16,11 @@ class Evaluator(Protocol):
     Errors are returned as fractions in [0, 1]; proxies where higher is better are negated, so
     every method ranks the same way. Implementations are deterministic under their seed and
     cache by canonical architecture id.
+
+    Constructors are keyword-only with defaults; every random-init estimator (rwe, rwe_paper,
+    synflow, naswot, snip, grad_norm, fisher, jacob_cov, flops, params, ensemble, default) takes
+    `get_evaluator(name, space=space, data=splits, seed=0, device="cpu", **method_settings)`;
+    `data` may be None for the data-free ones (synflow, flops, params).
     """
 
     name: str

@@ -1,0 +1,185 @@
+"""`shiftnas profile flops|latency`: the cost of one architecture, per network and per layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shiftnas.errors import ShiftnasError
+from shiftnas.search import Arch, get_space
+
+app = typer.Typer(
+    help="MACs, parameters and measured latency of an architecture.", no_args_is_help=True
+)
+
+SPACE = typer.Option("mbv3", "--space", help="Search space name.")
+CONFIG = typer.Option(None, "--config", help="YAML config whose `space` section sets the skeleton.")
+ARCH = typer.Option(..., "--arch", help="Architecture JSON file (or a genome string like 0-12-5).")
+JSON = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
+
+
+def load_space(space_name: str, config: Path | None, num_classes: int | None = None) -> Any:
+    """The default skeleton of `space_name`, or the space a pipeline run of `config` builds.
+
+    A pipeline sizes the head from its data (`num_classes`), so with a config the data is loaded
+    to learn it unless `num_classes` is given: a table built here then fits that run's space.
+    """
+    overrides = {} if num_classes is None else {"num_classes": num_classes}
+    if config is None:
+        return get_space(space_name, **overrides)
+    from shiftnas.config import load_config
+
+    cfg = load_config(config)
+    if num_classes is None:
+        from shiftnas.data import load_data
+
+        overrides["num_classes"] = load_data(cfg.data, cfg.seed).num_classes
+    return get_space(cfg.space.name, cfg.space, **overrides)
+
+
+def load_space_and_arch(space_name: str, config: Path | None, arch: str) -> tuple[Any, Arch]:
+    """The space (default skeleton, or the one of `config`) and the canonical architecture."""
+    space = load_space(space_name, config)
+    path = Path(arch)
+    architecture = (
+        Arch.load(path) if path.suffix == ".json" or path.exists() else space.from_string(arch)
+    )
+    return space, space.canonical(architecture)
+
+
+def _input_shape(space: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
+    settings = getattr(space, "settings", None)
+    if settings is None:
+        raise ShiftnasError(f"space '{space.name}' does not say its input size; profiling needs it")
+    return (batch_size, settings.in_channels, settings.input_size, settings.input_size)
+
+
+def _op_labels(space: Any, arch: Arch) -> dict[str, str]:
+    candidates = space.describe().get("candidates") or []
+    labels = {"stem": "stem", "head": "head"}
+    for i, gene in enumerate(arch.genome):
+        labels[f"layers.{i}"] = candidates[gene]["op"] if gene < len(candidates) else str(gene)
+    return labels
+
+
+@app.command("flops")
+def flops_command(
+    space: str = SPACE, config: Path | None = CONFIG, arch: str = ARCH, as_json: bool = JSON
+) -> None:
+    """MACs (fvcore: one multiply-add = 1) and the papers' FLOPs (2 x MACs), per layer and total."""
+    from shiftnas.profiling.flops import layer_costs, network_cost
+
+    search_space, architecture = load_space_and_arch(space, config, arch)
+    model = search_space.build(architecture)
+    shape = _input_shape(search_space)
+    total = network_cost(model, shape)
+    labels = _op_labels(search_space, architecture)
+    rows = [
+        {
+            "part": name,
+            "op": labels.get(name, name),
+            "macs": c.macs,
+            "flops": c.flops,
+            "params": c.params,
+        }
+        for name, c in layer_costs(model, shape)
+    ]
+    result = {
+        "arch": architecture.to_json(),
+        "id": architecture.id,
+        "input_shape": list(shape),
+        "macs": total.macs,
+        "flops": total.flops,
+        "params": total.params,
+        "convention": "macs: fvcore count, one fused multiply-add = 1; flops = 2 x macs",
+        "layers": rows,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"{architecture.id}  {search_space.to_string(architecture)}  input {shape}")
+    for column in ("part", "op", "MACs (M)", "FLOPs 2xMACs (M)", "params (K)"):
+        table.add_column(column, justify="left" if column in ("part", "op") else "right")
+    for row in rows:
+        table.add_row(
+            row["part"],
+            row["op"],
+            f"{row['macs'] / 1e6:.3f}",
+            f"{row['flops'] / 1e6:.3f}",
+            f"{row['params'] / 1e3:.1f}",
+        )
+    table.add_row(
+        "total",
+        "",
+        f"{total.macs / 1e6:.3f}",
+        f"{total.flops / 1e6:.3f}",
+        f"{total.params / 1e3:.1f}",
+        style="bold",
+    )
+    Console().print(table)
+    Console().print(
+        "MACs as counted by fvcore (one multiply-add = 1); the papers call this "
+        "figure FLOPs, the 'FLOPs 2xMACs' column counts multiplies and adds apart."
+    )
+
+
+@app.command("latency")
+def latency_command(
+    space: str = SPACE,
+    config: Path | None = CONFIG,
+    arch: str = ARCH,
+    backend: str = typer.Option(
+        "ort-cpu", "--backend", help="ort-cpu, ort-cuda, ort-tensorrt, tensorrt, torch."
+    ),
+    threads: int = typer.Option(1, "--threads", help="Intra-op threads."),
+    batch_size: int = typer.Option(1, "--batch-size"),
+    warmup: int = typer.Option(20, "--warmup"),
+    runs: int = typer.Option(200, "--runs"),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 or fp16 (GPU backends)."),
+    table: Path | None = typer.Option(
+        None, "--table", help="Also print this lookup table's prediction."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Measure one architecture end to end on a latency backend."""
+    from shiftnas.profiling import LatencyTable, get_backend
+
+    search_space, architecture = load_space_and_arch(space, config, arch)
+    timer = get_backend(
+        backend,
+        threads=threads,
+        batch_size=batch_size,
+        warmup=warmup,
+        runs=runs,
+        precision=precision,
+    )
+    lut = LatencyTable.load(table) if table else None
+    if lut is not None:
+        lut.check_space(search_space)
+    result = timer.measure(search_space.build(architecture), _input_shape(search_space, batch_size))
+    data = {"arch": architecture.to_json(), "id": architecture.id, **result.to_json()}
+    if lut is not None:
+        data["predicted_ms"] = lut.predict_ms(architecture)
+        data["predicted_statistic"] = f"{lut.statistic} ({lut.aggregate} over passes)"
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{architecture.id}[/]  {search_space.to_string(architecture)}  "
+        f"{backend} x{threads} thread(s), batch {batch_size}, {precision}"
+    )
+    console.print(
+        f"median {result.median_ms:.4f} ms  p10 {result.p10_ms:.4f}  p90 {result.p90_ms:.4f}"
+        f"  IQR {result.iqr_ms:.4f}  min {result.min_ms:.4f}  (n={result.n}, "
+        f"load {result.loadavg[0]:.2f})"
+    )
+    if lut is not None:
+        console.print(
+            f"table predicts {data['predicted_ms']:.4f} ms ({data['predicted_statistic']})"
+        )

@@ -1,0 +1,22 @@
+"""`shiftnas retrain --run-dir D --arch A.json`: retrain one searched network of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shiftnas.search import Arch
+from shiftnas.training.retrain import retrain_in_run
+
+
+def retrain_command(
+    run_dir: Path = typer.Option(..., "--run-dir", help="Run directory (holds config.yaml)."),
+    arch: Path = typer.Option(..., "--arch", help="Architecture JSON file."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after N steps in total."),
+) -> None:
+    """Train the network with the run's `retrain` recipe; run again after a kill to resume."""
+    done = retrain_in_run(run_dir, Arch.load(arch), max_steps=max_steps)
+    last = done.result.history[-1] if done.result.history else {}
+    shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}
+    typer.echo(f"retrained {done.arch.id} -> {done.out_dir}: {shown}")

@@ -1,0 +1,25 @@
+"""`shiftnas robustness --run-dir D --arch-id ID`: shift metrics, ablation and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shiftnas.robustness.stage import robustness_in_run
+
+
+def robustness_command(
+    run_dir: Path = typer.Option(..., "--run-dir", help="Run directory (holds config.yaml)."),
+    arch_id: str = typer.Option(..., "--arch-id", help="Id of a network under retrain/."),
+) -> None:
+    """Evaluate clean/shifted accuracy and consistency; write robustness/<id>.json and a report."""
+    result = robustness_in_run(run_dir, arch_id)
+    network = result["network"]
+    typer.echo(f"clean accuracy {100 * network['clean_acc']:.2f}%")
+    for fill, m in network["fills"].items():
+        typer.echo(
+            f"{fill:>8} fill: shifted accuracy {100 * m['shifted_acc']:.2f}%, "
+            f"consistency {100 * m['consistency']:.2f}%"
+        )
+    typer.echo(f"report: {Path(run_dir) / result['report']['html']}")

@@ -1,0 +1,37 @@
+"""`shiftnas search --config F [--run-dir D]`: NSGA-II for the config's objectives and budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shiftnas.config import load_config
+from shiftnas.pipeline.rundir import RunDir
+from shiftnas.search.nsga.from_config import search_from_config
+
+
+def search_command(
+    config: Path = typer.Option(..., "--config", help="YAML config with data, space, search."),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Search the Pareto front; running it again after a kill resumes from the last generation."""
+    cfg = load_config(config)
+    run = RunDir(run_dir or Path("runs") / cfg.name)
+    run.bind(cfg)
+    result = search_from_config(cfg, run.root, progress=not quiet)
+    table = Table(
+        title=f"Pareto front ({result.generations} generations, "
+        f"{result.evaluations} networks, hypervolume {result.hypervolume:.4f})"
+    )
+    for column in ("id", "arch", *result.objectives):
+        table.add_column(column)
+    for entry in result.front:
+        values = [f"{entry['objectives'][n]:.4g}" for n in result.objectives]
+        table.add_row(entry["id"], entry["string"], *values)
+    console = Console()
+    console.print(table)
+    console.print(f"written: {result.out_dir / 'pareto.json'}, {result.out_dir / 'pareto.png'}")

@@ -1,0 +1,89 @@
+"""`card.json`: everything a user of an exported model needs, and the evidence behind its claims.
+
+It names the architecture, what the model was measured to do (accuracy, shift robustness,
+params, MACs, latency on a named device), the library versions, and how to run the file with
+plain onnxruntime: the model expects normalised float32 NCHW input and returns logits.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from typing import Any
+
+CARD_FORMAT = "shiftnas-model-card/1"
+_PACKAGES = ("shiftnas", "torch", "onnx", "onnxruntime", "onnxruntime-gpu", "tensorrt", "numpy")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def load_snippet(mean: tuple[float, ...], std: tuple[float, ...], shape: tuple[int, ...]) -> str:
+    """Python that runs `model.onnx` on one image with onnxruntime and numpy only."""
+    c, h, w = shape
+    return "\n".join(
+        [
+            "import numpy as np, onnxruntime as ort",
+            "session = ort.InferenceSession('model.onnx', providers=['CPUExecutionProvider'])",
+            f"image = np.zeros(({h}, {w}, {c}), dtype=np.uint8)  # your RGB image, HxWxC uint8",
+            f"mean = np.array({[round(m, 6) for m in mean]}, dtype=np.float32)",
+            f"std = np.array({[round(s, 6) for s in std]}, dtype=np.float32)",
+            "x = ((image.astype(np.float32) / 255.0 - mean) / std).transpose(2, 0, 1)[None]",
+            "logits = session.run(['output'], {'input': x})[0]  # (batch, classes)",
+            "label = int(logits.argmax(1)[0])",
+        ]
+    )
+
+
+def make_card(
+    *,
+    arch: dict[str, Any],
+    image_shape: tuple[int, int, int],
+    classes: tuple[str, ...],
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    accuracy: dict[str, Any],
+    shift: dict[str, Any] | None,
+    cost: dict[str, int],
+    onnx: dict[str, Any],
+    latency: dict[str, Any],
+    tensorrt: dict[str, Any],
+    training: dict[str, Any],
+) -> dict[str, Any]:
+    """The card as a JSON-ready dict; every figure in it was measured by the export run."""
+    c, h, w = image_shape
+    return {
+        "format": CARD_FORMAT,
+        "name": f"shiftnas-{arch['id']}",
+        "architecture": arch,
+        "input": {
+            "name": "input", "shape": ["batch", c, h, w], "dtype": "float32", "layout": "NCHW",
+            "preprocessing": "RGB in [0, 1] (uint8 / 255), minus mean, divided by std, per channel",
+            "mean": list(mean), "std": list(std),
+        },
+        "output": {"name": "output", "shape": ["batch", len(classes)], "meaning": "logits",
+                   "classes": list(classes)},
+        "accuracy": accuracy,
+        "shift_robustness": shift if shift is not None else {
+            "skipped": "no robustness/<arch-id>.json: run `shiftnas robustness` before export"},
+        "params": cost["params"],
+        "macs": cost["macs"],
+        "flops_papers_convention": 2 * cost["macs"],
+        "macs_note": "fvcore count, one fused multiply-add = 1 MAC; SICNS/RWE 'FLOPs' = 2 x MACs",
+        "latency": latency,
+        "onnx": onnx,
+        "tensorrt": tensorrt,
+        "training": training,
+        "versions": library_versions(),
+        "how_to_load": {
+            "needs": "pip install onnxruntime numpy (nothing of shiftnas)",
+            "python": load_snippet(mean, std, image_shape),
+        },
+    }  # fmt: skip

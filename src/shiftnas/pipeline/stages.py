@@ -1,0 +1,223 @@
+"""The stages of a pipeline run. Each reads the files of the stage before it in the run
+directory, writes its own, and returns a short summary that goes into `state.json`.
+
+Stages are resumable on their own: training loops resume from their checkpoints, the search from
+its archive and checkpoint, and per-network work (retrain, robustness, export) skips networks
+whose output is already complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from shiftnas.config import Config
+from shiftnas.data import DataSplits, load_data
+from shiftnas.errors import ShiftnasError
+from shiftnas.files import read_jsonl, write_json_atomic
+from shiftnas.pipeline.rundir import RunDir
+from shiftnas.pipeline.select import select_from_front
+from shiftnas.search import Arch, get_space
+from shiftnas.tracking import NullTracker, Tracker
+
+
+@dataclass
+class StageContext:
+    config: Config
+    run: RunDir
+    device: torch.device
+    tracker: Tracker = field(default_factory=NullTracker)
+    console: Console = field(default_factory=Console)
+    progress: bool = True
+
+    @cached_property
+    def data(self) -> DataSplits:
+        return load_data(self.config.data, self.config.seed)
+
+    @cached_property
+    def space(self) -> Any:
+        return get_space(self.config.space.name, self.config.space, num_classes=self.data.num_classes)
+
+    def selected(self) -> list[Arch]:
+        path = self.run.stage("select") / "selected.json"
+        if not path.exists():
+            raise ShiftnasError(
+                f"{path} is missing: add 'select' (and 'search') to stages, or run them first"
+            )
+        return [Arch.from_json(m["arch"]) for m in json.loads(path.read_text())["selected"]]
+
+
+def _log_jsonl(ctx: StageContext, path: Path, prefix: str = "", step_key: str = "epoch") -> None:
+    for record in read_jsonl(path):
+        numbers = {
+            f"{prefix}{k}": float(v)
+            for k, v in record.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and k != step_key
+        }
+        ctx.tracker.log_metrics(numbers, step=int(record.get(step_key, 0)))
+
+
+def supernet_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.search.train_supernet import train_supernet
+
+    out = ctx.run.stage("supernet")
+    _, result = train_supernet(
+        ctx.space, ctx.data, ctx.config.supernet, out, seed=ctx.config.seed,
+        device=ctx.device, progress=ctx.progress,
+    )  # fmt: skip
+    _log_jsonl(ctx, out / "metrics.jsonl")
+    ctx.tracker.log_artifact(out / "metrics.jsonl", "supernet")
+    last = result.history[-1] if result.history else {}
+    return {"epochs": result.epochs, "steps": result.steps, **{k: last[k] for k in last}}
+
+
+def search_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.search.nsga import search_from_config
+
+    result = search_from_config(ctx.config, ctx.run.root, ctx.progress, ctx.tracker)
+    out = ctx.run.stage("search")
+    for name in ("archive.jsonl", "pareto.json", "pareto.png", "metrics.jsonl"):
+        if (out / name).exists():
+            ctx.tracker.log_artifact(out / name, "search")
+    table = ctx.config.search.latency.table
+    if table is not None and Path(table).exists():
+        ctx.tracker.log_artifact(table, "search")
+    return {
+        "generations": result.generations, "evaluations": result.evaluations,
+        "front_size": len(result.front), "hypervolume": result.hypervolume,
+    }  # fmt: skip
+
+
+def select_stage(ctx: StageContext) -> dict[str, Any]:
+    pareto = ctx.run.stage("search") / "pareto.json"
+    if not pareto.exists():
+        raise ShiftnasError(f"{pareto} is missing: the select stage needs a finished search")
+    payload = json.loads(pareto.read_text())
+    settings = ctx.config.select
+    selected = select_from_front(
+        payload["front"], payload["objectives"], settings.k, settings.strategy, settings.budgets
+    )
+    out = ctx.run.stage("select") / "selected.json"
+    write_json_atomic(out, {"objectives": payload["objectives"], "selected": selected})
+    ctx.tracker.log_artifact(out, "select")
+    ctx.tracker.log_params({f"selected_{i}": m["id"] for i, m in enumerate(selected)})
+    return {"selected": [m["id"] for m in selected]}
+
+
+def retrain_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.training.retrain import retrain
+
+    summary = {}
+    for arch in ctx.selected():
+        out = ctx.run.stage("retrain") / ctx.space.canonical(arch).id
+        done = retrain(
+            ctx.space, arch, ctx.data, ctx.config.retrain, out, seed=ctx.config.seed,
+            device=ctx.device, supernet_checkpoint=ctx.run.stage("supernet") / "checkpoint.pt",
+            progress=ctx.progress,
+        )  # fmt: skip
+        _log_jsonl(ctx, out / "metrics.jsonl", prefix=f"{done.arch.id}.")
+        last = done.result.history[-1] if done.result.history else {}
+        summary[done.arch.id] = {k: last.get(k) for k in ("val_acc", "test_acc")}
+    return summary
+
+
+def robustness_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.robustness import robustness_in_run
+
+    summary = {}
+    for arch in ctx.selected():
+        arch_id = ctx.space.canonical(arch).id
+        result = robustness_in_run(ctx.run.root, arch_id, progress=ctx.progress)
+        network = result["network"]
+        metrics = {f"{arch_id}.clean_acc": network["clean_acc"]}
+        for fill, values in network["fills"].items():
+            metrics.update({f"{arch_id}.{fill}.{k}": v for k, v in values.items()
+                            if isinstance(v, float)})  # fmt: skip
+        ctx.tracker.log_metrics(metrics)
+        summary[arch_id] = {"clean_acc": network["clean_acc"]}
+    out = ctx.run.stage("robustness")
+    ctx.tracker.log_artifacts(out, "robustness")
+    return summary
+
+
+def export_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.export import export_in_run
+
+    summary = {}
+    for arch in ctx.selected():
+        arch_id = ctx.space.canonical(arch).id
+        card = export_in_run(ctx.run.root, arch_id)
+        ctx.tracker.log_artifacts(ctx.run.stage("export") / arch_id, f"export/{arch_id}")
+        summary[arch_id] = {"onnx": str(ctx.run.stage("export") / arch_id / "model.onnx")}
+        del card
+    return summary
+
+
+def register_stage(ctx: StageContext) -> dict[str, Any]:
+    from shiftnas.tracking import promote, register_model
+
+    versions: dict[str, str | None] = {}
+    name = ctx.config.tracking.registered_model
+    for arch in ctx.selected():
+        arch_id = ctx.space.canonical(arch).id
+        folder = ctx.run.stage("export") / arch_id
+        card = json.loads((folder / "card.json").read_text())
+        tags = {k: v for k, v in card_figures(card).items() if v is not None}
+        if "accuracy" not in tags or "latency_ms" not in tags:
+            raise ShiftnasError(
+                f"{folder / 'card.json'} has no test accuracy or latency to register: "
+                "re-run the retrain and export stages"
+            )
+        versions[arch_id] = register_model(
+            ctx.tracker, folder / "model.onnx", name, tags, artifact_path=arch_id
+        )
+    summary: dict[str, Any] = {"model": name, "versions": versions}
+    limits = ctx.config.registry
+    tracking_on = ctx.config.tracking.enabled and any(v is not None for v in versions.values())
+    if tracking_on and limits.max_latency_ms is not None:
+        try:
+            result = promote(
+                ctx.tracker.client,  # type: ignore[attr-defined]
+                name, limits.max_latency_ms, limits.min_accuracy, limits.alias,
+            )  # fmt: skip
+            summary["promoted"] = {"alias": limits.alias, "version": result.version}
+        except ShiftnasError as err:
+            ctx.console.print(f"[yellow]not promoted:[/] {err}")
+            summary["promoted"] = None
+    return summary
+
+
+def card_figures(card: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a model card: what the registry tags and the summary table show."""
+    latency = next(iter(card.get("latency", {}).values()), {}) or {}
+    fills = (card.get("shift_robustness") or {}).get("fills") or {}
+    shift = fills.get("circular") or next(iter(fills.values()), {})
+    return {
+        "accuracy": card.get("accuracy", {}).get("test_acc"),
+        "latency_ms": latency.get("median_ms"),
+        "device": latency.get("device", {}).get("cpu") or latency.get("device", {}).get("gpu"),
+        "backend": latency.get("backend"),
+        "shift_consistency": shift.get("consistency"),
+        "shifted_accuracy": shift.get("shifted_acc"),
+        "params": card.get("params"),
+        "macs": card.get("macs"),
+        "arch_id": card.get("architecture", {}).get("id"),
+    }
+
+
+STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
+    "supernet": supernet_stage,
+    "search": search_stage,
+    "select": select_stage,
+    "retrain": retrain_stage,
+    "robustness": robustness_stage,
+    "export": export_stage,
+    "register": register_stage,
+}

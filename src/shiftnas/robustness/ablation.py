@@ -1,0 +1,82 @@
+"""The ablation of SICNS Table III: filter on/off x augmentation on/off, under one budget.
+
+The four cells share everything but the two factors: the skeleton, seed, data, optimiser and
+number of epochs; the "without" twin is `space.without_filter(arch)`, which drops the filter from
+every block and keeps every weight's shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from shiftnas.config import RetrainConfig, RobustnessConfig
+from shiftnas.data import DataSplits
+from shiftnas.robustness.evaluate import shift_metrics
+from shiftnas.search.arch import Arch
+from shiftnas.search.spaces.mbv3 import Mbv3Space
+from shiftnas.training.retrain import retrain
+
+
+@dataclass(frozen=True)
+class Cell:
+    filter: bool  # the searched network (True) or its "without" twin (False)
+    augment: bool
+
+    @property
+    def name(self) -> str:
+        network = "searched" if self.filter else "without_filter"
+        return f"{network}-{'aug' if self.augment else 'noaug'}"
+
+
+CELLS = tuple(Cell(f, a) for a in (True, False) for f in (True, False))
+
+
+def cell_config(base: RetrainConfig, augment: bool, epochs: int) -> RetrainConfig:
+    """The shared budget with augmentation switched on or off (cutout follows augmentation)."""
+    aug = base.augment.model_copy(update={"enabled": augment})
+    return base.model_copy(update={"augment": aug, "epochs": epochs, "init": "scratch"})
+
+
+def run_ablation(
+    space: Mbv3Space,
+    arch: Arch,
+    data: DataSplits,
+    retrain_config: RetrainConfig,
+    config: RobustnessConfig,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    device: torch.device | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train (or resume) the four cells in `out_dir/<cell>/` and evaluate each on clean and
+    shifted test inputs; returns `{cell name: {"arch", "filter", "augment", "metrics"}}`.
+
+    When `arch` has no filter at all its twin is itself, and the twin cells reuse its runs."""
+    arch = space.canonical(arch)
+    twin = space.without_filter(arch)
+    epochs = config.ablation_epochs or retrain_config.epochs
+    results: dict[str, Any] = {}
+    trained: dict[tuple[Arch, bool], dict[str, Any]] = {}
+    for cell in CELLS:
+        cell_arch = arch if cell.filter else twin
+        key = (cell_arch, cell.augment)
+        if key not in trained:
+            folder = Path(out_dir) / (f"{cell_arch.id}-{'aug' if cell.augment else 'noaug'}")
+            done = retrain(
+                space, cell_arch, data, cell_config(retrain_config, cell.augment, epochs), folder,
+                seed=seed, device=device, progress=progress,
+            )  # fmt: skip
+            metrics = shift_metrics(
+                done.model, data.test, data.mean, data.std, config, seed=seed, device=device
+            )
+            trained[key] = {"folder": folder.name, "metrics": metrics}
+        results[cell.name] = {
+            "arch": cell_arch.to_json(), "arch_id": cell_arch.id, "filter": cell.filter,
+            "augment": cell.augment, "epochs": epochs, **trained[key],
+        }  # fmt: skip
+    return results

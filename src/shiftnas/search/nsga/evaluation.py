@@ -1,0 +1,137 @@
+"""Evaluating a batch of networks: cached, cheap first, expensive in a pool, latency alone.
+
+Order for the networks of one generation that are not in the archive yet:
+1. cheap measures, in the main process;
+2. expensive measures that are CPU-bound, in `workers` processes (or in-process for 1), for the
+   networks whose cheap budgets hold (when `skip_infeasible`);
+3. serial measures (measured latency), in the main process, one network at a time, after the
+   pool's batch has finished, so nothing else runs on the device while a network is timed.
+Each network goes to the archive as soon as all its measures are known, in the batch's order,
+so the archive is the same whether workers are 1 or many, interrupted or not.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import torch
+
+from shiftnas.search.arch import Arch
+from shiftnas.search.nsga.archive import Archive, Values
+from shiftnas.search.nsga.objectives import Budget, Measure, Scorer
+
+_WORKER_SCORERS: dict[str, Scorer] = {}
+
+
+def _init_worker(measures: Sequence[Measure]) -> None:
+    torch.set_num_threads(1)
+    _WORKER_SCORERS.clear()
+    _WORKER_SCORERS.update({m.name: m.make() for m in measures})
+
+
+def _score_in_worker(arch: Arch) -> dict[str, float]:
+    return {name: float(score([arch])[0]) for name, score in _WORKER_SCORERS.items()}
+
+
+class Engine:
+    """Computes every measure of networks not yet in `archive`, and records them there."""
+
+    def __init__(
+        self,
+        measures: Sequence[Measure],
+        budgets: Sequence[Budget],
+        archive: Archive,
+        text: Callable[[Arch], str],
+        workers: int = 1,
+        skip_infeasible: bool = True,
+    ) -> None:
+        self.measures = list(measures)
+        self.budgets = list(budgets)
+        self.archive = archive
+        self.text = text
+        self.workers = workers
+        self.skip_infeasible = skip_infeasible
+        self.cheap = [m for m in self.measures if m.cost == "cheap"]
+        self.pooled = [m for m in self.measures if m.cost == "expensive" and not m.serial]
+        self.serial = [m for m in self.measures if m.cost == "expensive" and m.serial]
+        self._scorers: dict[str, Scorer] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self.evaluated = 0  # networks evaluated by this process (cache misses)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def scorer(self, measure: Measure) -> Scorer:
+        if measure.name not in self._scorers:
+            self._scorers[measure.name] = measure.make()
+        return self._scorers[measure.name]
+
+    def pool(self) -> ProcessPoolExecutor:
+        # fork: the scorers' factories (closures over a supernet, a dataset) need no pickling
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(self.pooled,),
+            )
+        return self._pool
+
+    def cheap_ok(self, values: Values) -> bool:
+        return all(
+            values[b.measure.name] is None or values[b.measure.name] <= b.limit  # type: ignore[operator]
+            for b in self.budgets
+            if b.measure.name in values
+        )
+
+    def evaluate(self, archs: Sequence[Arch], generation: int) -> list[Values]:
+        """The measures of each (canonical) architecture, from the archive or computed now."""
+        todo: list[Arch] = []
+        for arch in archs:
+            if arch.id not in self.archive and arch.id not in {a.id for a in todo}:
+                todo.append(arch)
+        if todo:
+            self._compute(todo, generation)
+        return [self.archive.values(arch.id) for arch in archs]
+
+    def _compute(self, archs: list[Arch], generation: int) -> None:
+        values: list[Values] = [{} for _ in archs]
+        for measure in self.cheap:
+            for v, score in zip(values, self.scorer(measure)(archs), strict=True):
+                v[measure.name] = float(score)
+        go = [not self.skip_infeasible or self.cheap_ok(v) for v in values]
+        for v, ok in zip(values, go, strict=True):
+            if not ok:
+                v.update({m.name: None for m in self.pooled + self.serial})
+        chosen = [i for i, ok in enumerate(go) if ok]
+        results = self._pooled([archs[i] for i in chosen])
+        for i, arch in enumerate(archs):
+            if go[i]:
+                values[i].update(next(results))
+            if not (go[i] and self.serial):  # else recorded after its serial measures
+                self._record(arch, values[i], generation)
+        if self.serial:
+            for i in chosen:
+                for measure in self.serial:
+                    values[i][measure.name] = float(self.scorer(measure)([archs[i]])[0])
+                self._record(archs[i], values[i], generation)
+
+    def _pooled(self, archs: list[Arch]) -> Iterator[dict[str, float]]:
+        if not self.pooled:
+            return iter([{} for _ in archs])
+        if self.workers <= 1:
+            return ({m.name: float(self.scorer(m)([a])[0]) for m in self.pooled} for a in archs)
+        return self.pool().map(_score_in_worker, archs)
+
+    def _record(self, arch: Arch, values: Values, generation: int) -> None:
+        ordered = {m.name: values[m.name] for m in self.measures}
+        self.archive.add(arch, self.text(arch), ordered, generation)
+        self.evaluated += 1

@@ -1,0 +1,210 @@
+"""From a `Config` and a run directory to the measures, budgets and call of `run_search`.
+
+This is the one place that knows where each objective comes from: `error` from an evaluator
+(`inherited` needs the run's trained supernet), `shift_error` from the supernet on a fixed,
+seeded set of shifted validation images, `params`/`flops` from the built network, `latency` from
+a lookup table (cheap) or measured on a backend (expensive, serial).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from shiftnas.config import Config
+from shiftnas.data import DataSplits, load_data, random_shifts, shift_batch
+from shiftnas.device import resolve_device
+from shiftnas.errors import ShiftnasError
+from shiftnas.search.arch import Arch
+from shiftnas.search.nsga.objectives import (
+    Budget,
+    Measure,
+    Scorer,
+    flops_measure,
+    input_shape,
+    params_measure,
+)
+from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
+from shiftnas.search.space import SearchSpace, get_space
+
+SUPERNET_MEASURES = ("shift_error",)
+
+
+class _Context:
+    """Data and supernet, loaded once in the main process and shared with forked workers."""
+
+    def __init__(self, cfg: Config, run_dir: Path, space: SearchSpace, data: DataSplits | None):
+        self.cfg, self.run_dir, self.space, self.data = cfg, run_dir, space, data
+        self.device = resolve_device(cfg.device)
+        self._supernet: Any = None
+
+    def supernet(self) -> Any:
+        if self._supernet is None:
+            ckpt = require_supernet(self.run_dir)
+            if self.space.name != "mbv3":
+                raise ShiftnasError(
+                    f"inherited weights need the mbv3 supernet, not space '{self.space.name}': "
+                    "choose another search.evaluator.name"
+                )
+            from shiftnas.search.supernet import Mbv3Supernet
+
+            supernet = Mbv3Supernet(self.space)
+            state = torch.load(ckpt, map_location="cpu", weights_only=False)["model"]
+            supernet.load_state_dict(state)
+            self._supernet = supernet.to(self.device).eval()
+        return self._supernet
+
+    def inherited(self, data: DataSplits) -> Scorer:
+        from shiftnas.search.evaluators import InheritedEvaluator
+
+        evaluator = InheritedEvaluator(
+            self.supernet(),
+            data,
+            self.cfg.supernet.bn_recalibration_batches,
+            seed=self.cfg.seed,
+            device=self.device,
+            max_val_images=self.cfg.search.evaluator.max_val_images,
+        )
+        return evaluator.evaluate
+
+
+def require_supernet(run_dir: Path) -> Path:
+    ckpt = Path(run_dir) / "supernet" / "checkpoint.pt"
+    if not ckpt.exists():
+        raise ShiftnasError(
+            f"no trained supernet at {ckpt}: train it first with "
+            "`shiftnas supernet train --config F` (same --run-dir)"
+        )
+    return ckpt
+
+
+def shifted_validation(data: DataSplits, max_shift: int, fill: str, seed: int) -> DataSplits:
+    """The validation images, each moved by a fixed random offset in [-k, k]^2."""
+    generator = torch.Generator().manual_seed(seed)
+    dx, dy = random_shifts(len(data.val), max_shift, generator)
+    images = shift_batch(data.val.images, dx, dy, fill)  # type: ignore[arg-type]
+    return dataclasses.replace(data, val=dataclasses.replace(data.val, images=images))
+
+
+def error_measure(ctx: _Context) -> Measure:
+    settings = ctx.cfg.search.evaluator
+    if settings.name == "inherited":
+        ctx.supernet()  # fail now, with the one-line message, not in a worker
+        data = ctx.data
+        return Measure("error", "expensive", lambda: ctx.inherited(data))  # type: ignore[arg-type]
+
+    def make() -> Scorer:
+        from shiftnas.search.evaluators import get_evaluator
+
+        evaluator = get_evaluator(
+            settings.name,
+            space=ctx.space,
+            data=ctx.data,
+            seed=ctx.cfg.seed,
+            device=ctx.device,
+            **settings.settings,
+        )
+        return evaluator.evaluate
+
+    make()  # an unknown name or bad settings fail here, once
+    return Measure("error", "expensive", make)
+
+
+def shift_error_measure(ctx: _Context) -> Measure:
+    if ctx.cfg.search.evaluator.name != "inherited":
+        raise ShiftnasError(
+            "search objective shift_error needs inherited weights: set search.evaluator.name: "
+            "inherited (and train the supernet)"
+        )
+    ctx.supernet()
+    shift = ctx.cfg.search.shift_error
+    shifted = shifted_validation(ctx.data, shift.max_shift, shift.fill, ctx.cfg.seed)  # type: ignore[arg-type]
+    return Measure("shift_error", "expensive", lambda: ctx.inherited(shifted))
+
+
+def latency_measure(ctx: _Context) -> Measure:
+    settings = ctx.cfg.search.latency
+    space = ctx.space
+    if settings.table is not None:
+        from shiftnas.profiling.lut import LatencyTable
+
+        table = LatencyTable.load(settings.table)
+        table.check_space(space)
+        return Measure(
+            "latency", "cheap", lambda: lambda archs: [table.predict_ms(a) for a in archs]
+        )
+    from shiftnas.profiling.backends import get_backend
+
+    shape = input_shape(space, settings.batch_size)
+    options = dict(
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+        warmup=settings.warmup,
+        runs=settings.runs,
+    )
+    get_backend(settings.backend, **options)  # an absent backend fails here, in one line
+
+    def make() -> Scorer:
+        backend = get_backend(settings.backend, **options)
+
+        def measure(archs: list[Arch]) -> list[float]:
+            return [float(backend.measure(space.build(a).eval(), shape).median_ms) for a in archs]
+
+        return measure  # type: ignore[return-value]
+
+    return Measure("latency", "expensive", make, serial=True)
+
+
+def build_measures(
+    cfg: Config, run_dir: Path, space: SearchSpace, data: DataSplits | None = None
+) -> tuple[list[Measure], list[Budget]]:
+    """The objectives (in config order) and budgets of `cfg.search`."""
+    wanted = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
+    if data is None and ("error" in wanted or "shift_error" in wanted):
+        data = load_data(cfg.data, cfg.seed)
+    ctx = _Context(cfg, run_dir, space, data)
+    makers = {
+        "error": error_measure,
+        "shift_error": shift_error_measure,
+        "latency": latency_measure,
+        "params": lambda c: params_measure(c.space),
+        "flops": lambda c: flops_measure(c.space),
+    }
+    built: dict[str, Measure] = {}
+    for name in dict.fromkeys(wanted):
+        built[name] = makers[name](ctx)
+    objectives = [
+        dataclasses.replace(built[o.name], bounds=o.bounds) for o in cfg.search.objectives
+    ]
+    budgets = [Budget(built[name], float(limit)) for name, limit in cfg.search.budgets.items()]
+    return objectives, budgets
+
+
+def search_from_config(
+    cfg: Config, run_dir: Path, progress: bool = True, tracker: Tracker | None = None
+) -> SearchResult:
+    """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
+    run_dir = Path(run_dir)
+    names = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
+    if "shift_error" in names or ("error" in names and cfg.search.evaluator.name == "inherited"):
+        require_supernet(run_dir)  # before minutes of data loading
+    data = None
+    if "error" in names or "shift_error" in names:
+        data = load_data(cfg.data, cfg.seed)
+    overrides = {"num_classes": data.num_classes} if data is not None else {}
+    space = get_space(cfg.space.name, cfg.space, **overrides)
+    objectives, budgets = build_measures(cfg, run_dir, space, data)
+    seed = cfg.search.seed if cfg.search.seed is not None else cfg.seed
+    return run_search(
+        space,
+        objectives,
+        cfg.search,
+        run_dir / "search",
+        seed,
+        budgets=budgets,
+        progress=progress,
+        tracker=tracker,
+    )

@@ -1,0 +1,81 @@
+"""What a search measures of each network: objectives and budgets, declared with their cost.
+
+A `Measure` is a named quantity, always minimised. Its `cost` decides the order of evaluation:
+every cheap measure (parameters, MACs, lookup-table latency) of a batch is computed first, so a
+network that already breaks a cheap budget need not be sent to an expensive one (error, shifted
+error, measured latency). `serial` measures (latency measured on a device) run alone in the main
+process, never alongside each other or the worker pool, so the timings stay clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from shiftnas.errors import ShiftnasError
+from shiftnas.search.arch import Arch
+from shiftnas.search.space import SearchSpace
+
+Scorer = Callable[[Sequence[Arch]], list[float]]
+Cost = Literal["cheap", "expensive"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A quantity of a network. `make` builds its scorer in the process that will run it (the
+    main process or a pool worker), so heavy state (a supernet, a dataset) is never pickled."""
+
+    name: str
+    cost: Cost
+    make: Callable[[], Scorer]
+    serial: bool = False
+    bounds: tuple[float, float] | None = None  # hypervolume normalisation; None: default rule
+    direction: Literal["min"] = "min"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A constraint `measure <= limit`, handed to pymoo as `G = value - limit <= 0`."""
+
+    measure: Measure
+    limit: float
+
+
+def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]:
+    """`(B, C, H, W)` of a space's input, read from its settings."""
+    settings = getattr(space, "settings", None)
+    size = getattr(settings, "input_size", None)
+    channels = getattr(settings, "in_channels", None)
+    if size is None or channels is None:
+        raise ShiftnasError(
+            f"space '{space.name}' has no input_size/in_channels settings: MACs and latency "
+            "need them; drop the flops/latency objectives for this space"
+        )
+    return batch, int(channels), int(size), int(size)
+
+
+def params_measure(space: SearchSpace) -> Measure:
+    def make() -> Scorer:
+        from shiftnas.profiling import count_params
+
+        return lambda archs: [float(count_params(space.build(a))) for a in archs]
+
+    return Measure("params", "cheap", make)
+
+
+def flops_measure(space: SearchSpace) -> Measure:
+    """MACs (fvcore's "flops"; the papers' FLOPs column), one image."""
+    shape = input_shape(space)
+
+    def make() -> Scorer:
+        from shiftnas.profiling import count_macs
+
+        return lambda archs: [float(count_macs(space.build(a), shape)) for a in archs]  # type: ignore[arg-type]
+
+    return Measure("flops", "cheap", make)
+
+
+def scorer_measure(name: str, make: Callable[[], Scorer], cost: Cost = "expensive") -> Measure:
+    """Wrap any `archs -> scores` factory (an evaluator's `evaluate`) as a measure."""
+    return Measure(name, cost, make)

@@ -1,0 +1,279 @@
+"""`run_search`: NSGA-II over a space, resumable, every evaluation archived.
+
+Files in `out_dir` (the run's `search/` folder):
+  settings.json   what this search is (space, measures, budgets, algorithm settings, seed);
+                  a different search in the same folder is refused
+  archive.jsonl   every evaluated network and its measures (the cache, also across resume)
+  checkpoint.pkl  the algorithm after the last completed generation (atomic)
+  metrics.jsonl   per generation: normalised hypervolume, front size, best of each objective
+  pareto.json     the final front; pareto.png its pairwise scatter
+Kill it at any point and call it again with the same arguments: it goes on from the last
+completed generation, takes every network already evaluated from the archive, and ends with the
+same front and archive as an uninterrupted run. Calling it with more `generations` extends a
+finished search exactly as if it had been asked for them at once; with fewer, it ends at the
+generation already reached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pymoo.core.callback import Callback
+from pymoo.core.evaluator import Evaluator as PymooEvaluator
+from pymoo.problems.static import StaticProblem
+from pymoo.termination import get_termination
+
+from shiftnas.config import SearchConfig
+from shiftnas.errors import ShiftnasError
+from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
+from shiftnas.search.nsga.algorithm import make_nsga2
+from shiftnas.search.nsga.archive import Archive, Values
+from shiftnas.search.nsga.checkpoint import SearchState, load_state, save_state
+from shiftnas.search.nsga.evaluation import Engine
+from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
+from shiftnas.search.nsga.objectives import Budget, Measure
+from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
+from shiftnas.search.space import SearchSpace
+from shiftnas.training.progress import make_progress
+
+
+class Tracker(Protocol):
+    """Where per-generation metrics go besides `metrics.jsonl` (MLflow, in the pipeline)."""
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    front: list[dict[str, Any]]  # id, arch, string, objectives of each front network
+    objectives: list[str]
+    generations: int
+    evaluations: int  # distinct networks in the archive
+    hypervolume: float
+    out_dir: Path
+
+
+class GenerationLogger(Callback):
+    """pymoo's per-generation hook: writes the metrics line and forwards it to a tracker."""
+
+    def __init__(self, path: Path, names: list[str], tracker: Tracker | None) -> None:
+        super().__init__()
+        self.path, self.names, self.tracker = path, names, tracker
+        self.last: dict[str, Any] = {}
+        self.bounds: dict[str, tuple[float, float]] = {}
+        self.generation = 0
+        self.evaluations = 0
+
+    def notify(self, algorithm: Any) -> None:
+        F, feasible = algorithm.pop.get("F"), algorithm.pop.get("feas")
+        self.last = generation_record(
+            self.generation, F, feasible, self.names, self.bounds, self.evaluations
+        )
+        append_jsonl(self.path, self.last)
+        if self.tracker is not None:
+            flat = {k: float(v) for k, v in self.last.items() if k not in ("best", "generation")}
+            flat.update({f"best_{k}": v for k, v in self.last["best"].items() if v is not None})
+            self.tracker.log_metrics(flat, step=self.generation)
+
+
+def run_search(
+    space: SearchSpace,
+    objectives: Sequence[Measure],
+    settings: SearchConfig,
+    out_dir: Path,
+    seed: int,
+    budgets: Sequence[Budget] = (),
+    progress: bool = True,
+    tracker: Tracker | None = None,
+) -> SearchResult:
+    """Run (or resume) NSGA-II minimising `objectives` subject to `budgets`."""
+    out_dir = Path(out_dir)
+    names = [m.name for m in objectives]
+    measures = list(objectives) + _extra_measures(objectives, budgets)
+    _bind(out_dir / "settings.json", space, names, budgets, settings, seed)
+    archive = Archive(out_dir / "archive.jsonl")
+    state = load_state(out_dir / "checkpoint.pkl") or _new_state(
+        space, len(names), len(budgets), settings, seed
+    )
+    # `generations` may change between calls (extend a finished search, or stop a long one at
+    # the generation reached): the state after generation g never depends on the target
+    state.algorithm.termination = get_termination("n_gen", settings.generations)
+    metrics_path = out_dir / "metrics.jsonl"
+    _trim_metrics(metrics_path, state.generation)
+    logger = GenerationLogger(metrics_path, names, tracker)
+    engine = Engine(
+        measures, budgets, archive, space.to_string, settings.workers, settings.skip_infeasible
+    )
+    with engine, make_progress(progress) as bar:
+        task = bar.add_task("search", total=settings.generations, completed=state.generation)
+        while state.generation < settings.generations:
+            algorithm = state.algorithm
+            pop = algorithm.ask()
+            archs = algorithm.problem.archs(pop.get("X"))
+            values = engine.evaluate(archs, state.generation + 1)
+            F = _objective_matrix(values, names)
+            extra = {"G": _constraint_matrix(values, budgets)} if budgets else {}
+            PymooEvaluator().eval(StaticProblem(algorithm.problem, F=F, **extra), pop)
+            algorithm.tell(infills=pop)
+            state.generation += 1
+            if state.bounds is None:
+                state.bounds = fixed_bounds(
+                    objectives, {b.measure.name: b.limit for b in budgets}, F
+                )
+            logger.bounds, logger.generation = state.bounds, state.generation
+            logger.evaluations = len(archive)
+            logger(algorithm)
+            save_state(out_dir / "checkpoint.pkl", state)
+            bar.update(
+                task,
+                completed=state.generation,
+                description=f"search hv={logger.last['hypervolume']:.4f}",
+            )
+    return _finish(out_dir, space, state, archive, names, budgets)
+
+
+def _new_state(
+    space: SearchSpace, n_obj: int, n_constr: int, settings: SearchConfig, seed: int
+) -> SearchState:
+    algorithm = make_nsga2(
+        space, n_obj, n_constr, population=settings.population,
+        generations=settings.generations, seed=seed, crossover_prob=settings.crossover_prob,
+        mutation_eta=settings.mutation_eta, mutation_prob=settings.mutation_prob,
+    )  # fmt: skip
+    return SearchState(algorithm, bounds=None, generation=0)
+
+
+def _extra_measures(objectives: Sequence[Measure], budgets: Sequence[Budget]) -> list[Measure]:
+    """Measures that only a budget needs (e.g. a params budget without a params objective)."""
+    seen = {m.name for m in objectives}
+    extra = []
+    for budget in budgets:
+        if budget.measure.name not in seen:
+            seen.add(budget.measure.name)
+            extra.append(budget.measure)
+    return extra
+
+
+def _objective_matrix(values: list[Values], names: list[str]) -> np.ndarray:
+    # a network skipped for breaking a cheap budget is infeasible; pymoo never ranks its F
+    return np.array([[np.inf if v[n] is None else v[n] for n in names] for v in values], float)
+
+
+def _constraint_matrix(values: list[Values], budgets: Sequence[Budget]) -> np.ndarray:
+    # unknown (skipped) values add no violation: another budget already makes it infeasible
+    return np.array(
+        [
+            [0.0 if v[b.measure.name] is None else v[b.measure.name] - b.limit for b in budgets]
+            for v in values
+        ],
+        float,
+    )
+
+
+def _bind(
+    path: Path,
+    space: SearchSpace,
+    names: list[str],
+    budgets: Sequence[Budget],
+    settings: SearchConfig,
+    seed: int,
+) -> None:
+    fingerprint = json.loads(
+        json.dumps(
+            {
+                "space": space.describe(),
+                "objectives": names,
+                "seed": seed,
+                "budgets": {b.measure.name: b.limit for b in budgets},
+                "algorithm": settings.model_dump(
+                    mode="json",
+                    include={
+                        "population",
+                        "crossover_prob",
+                        "mutation_eta",
+                        "mutation_prob",
+                        "skip_infeasible",
+                    },
+                ),
+                # where the values come from: cached values of another evaluator are no cache
+                "sources": settings.model_dump(
+                    mode="json", include={"evaluator", "latency", "shift_error"}
+                ),
+            },
+            default=str,
+        )
+    )
+    if path.exists():
+        if json.loads(path.read_text()) != fingerprint:
+            raise ShiftnasError(
+                f"{path.parent} holds a search with other settings (see {path.name}): pass "
+                "another run directory, or delete that folder to start over"
+            )
+        return
+    write_json_atomic(path, fingerprint)
+
+
+def _trim_metrics(path: Path, generations: int) -> None:
+    """Drop metrics lines of generations after the checkpoint: they will be computed again."""
+    lines = [r for r in read_jsonl(path) if r.get("generation", 0) <= generations]
+    if path.exists():
+        write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in lines))
+
+
+def _feasible(values: Values, budgets: Sequence[Budget]) -> bool:
+    return all(
+        values[b.measure.name] is not None and values[b.measure.name] <= b.limit for b in budgets
+    )
+
+
+def _finish(
+    out_dir: Path,
+    space: SearchSpace,
+    state: SearchState,
+    archive: Archive,
+    names: list[str],
+    budgets: Sequence[Budget],
+) -> SearchResult:
+    pop = state.algorithm.pop
+    archs = state.algorithm.problem.archs(pop.get("X"))
+    F, feasible = pop.get("F"), pop.get("feas")
+    front, seen = [], set()
+    for i in front_indices(F, feasible):
+        if archs[i].id not in seen:
+            seen.add(archs[i].id)
+            front.append(archive.records[archs[i].id])
+    front.sort(key=lambda r: [r["objectives"][n] for n in names])
+    records = archive.all()
+    all_F = _objective_matrix([r["objectives"] for r in records], names)
+    all_feasible = np.array([_feasible(r["objectives"], budgets) for r in records], bool)
+    archive_front = [records[i]["id"] for i in front_indices(all_F, all_feasible)]
+    last = list(read_jsonl(out_dir / "metrics.jsonl"))
+    hv = float(last[-1]["hypervolume"]) if last else 0.0
+    payload = {
+        "space": space.name,
+        "objectives": names,
+        "bounds": state.bounds,
+        "budgets": {b.measure.name: b.limit for b in budgets},
+        "generations": state.generation,
+        "evaluations": len(archive),
+        "hypervolume": hv,
+        "front": [
+            {
+                "id": r["id"],
+                "arch": r["arch"],
+                "string": r["string"],
+                "objectives": {n: r["objectives"][n] for n in names},
+            }
+            for r in front
+        ],
+        "archive_front": archive_front,
+    }
+    write_pareto_json(out_dir / "pareto.json", payload)
+    front_F = _objective_matrix([r["objectives"] for r in front], names)
+    plot_pareto(out_dir / "pareto.png", names, all_F, all_feasible, front_F.reshape(-1, len(names)))
+    return SearchResult(payload["front"], names, state.generation, len(archive), hv, out_dir)

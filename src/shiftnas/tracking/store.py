@@ -1,0 +1,76 @@
+"""Which MLflow store a run talks to, and whether it is there.
+
+Precedence: `MLFLOW_TRACKING_URI` > `tracking.uri` in the config > an SQLite store inside the run
+directory (`mlflow.db`, artifacts in `mlartifacts/`), the default that needs no server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shiftnas.config import TrackingConfig
+from shiftnas.errors import ShiftnasError
+
+ENV_URI = "MLFLOW_TRACKING_URI"
+# MLflow's defaults (7 retries with exponential back-off, 120 s timeout) make one call to a dead
+# server hang for minutes; a pipeline run should notice within seconds and keep going. Only set
+# where the user has not chosen a value.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+PROBE_TIMEOUT_S = 10.0
+
+
+def default_uri(run_dir: Path) -> str:
+    return f"sqlite:///{(Path(run_dir) / 'mlflow.db').resolve()}"
+
+
+def default_artifact_location(run_dir: Path) -> str:
+    return (Path(run_dir) / "mlartifacts").resolve().as_uri()
+
+
+def resolve_tracking_uri(run_dir: Path, config: TrackingConfig) -> str:
+    return os.environ.get(ENV_URI) or config.uri or default_uri(run_dir)
+
+
+def is_http(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def use_short_http_timeouts() -> None:
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def server_reachable(uri: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """True when something answers HTTP at `uri` (any status: only a dead socket is "down")."""
+    import requests
+
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=timeout)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def unreachable_error(uri: str, hint: str | None = None) -> ShiftnasError:
+    if hint is None:
+        hint = f"or unset {ENV_URI}" if os.environ.get(ENV_URI) else "or change tracking.uri"
+    return ShiftnasError(f"MLflow tracking server at {uri} is unreachable: start it {hint}")
+
+
+def require_reachable(uri: str, hint: str | None = None) -> None:
+    """Fail at once, in one line, when an HTTP tracking server is not there."""
+    if is_http(uri) and not server_reachable(uri):
+        raise unreachable_error(uri, hint)
+
+
+def ui_command(uri: str) -> str:
+    """What to run (or open) to look at the runs of `uri`."""
+    if is_http(uri):
+        return uri
+    return f"mlflow ui --backend-store-uri {uri}"

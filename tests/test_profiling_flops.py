@@ -1,0 +1,67 @@
+"""MACs and parameters: fvcore's count of a tiny network against a count by hand."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from shiftnas.profiling import count_params, network_cost
+from shiftnas.profiling.flops import layer_costs
+from shiftnas.search import Arch, get_space
+
+
+def tiny_space():
+    return get_space(
+        "mbv3",
+        layers=[{"channels": 8, "stride": 2}],
+        head_channels=16,
+        stem_channels=4,
+        input_size=8,
+        num_classes=3,
+    )
+
+
+def test_fvcore_macs_equal_a_hand_count() -> None:
+    net = tiny_space().build(Arch("mbv3", (12,)))  # stem, one strided conv1x1, head
+    # fvcore: conv = cin*k*k*cout per output pixel; eval batch norm = 2 per element;
+    # adaptive average pool = 1 per input element; linear = in*out; hardswish = 0.
+    stem = 3 * 3 * 3 * 4 * 8 * 8 + 2 * 4 * 8 * 8
+    layer = 4 * 8 * 4 * 4 + 2 * 8 * 4 * 4  # stride 2: 8x8 -> 4x4
+    head = 8 * 16 * 4 * 4 + 2 * 16 * 4 * 4 + 16 * 4 * 4 + 16 * 3
+    cost = network_cost(net, (1, 3, 8, 8))
+    assert cost.macs == stem + layer + head == 11056
+    assert cost.flops == 2 * cost.macs
+    params = (3 * 9 * 4 + 2 * 4) + (4 * 8 + 2 * 8) + (8 * 16 + 2 * 16) + (16 * 3 + 3)
+    assert cost.params == count_params(net) == params
+
+
+def test_layer_costs_add_up_to_the_network() -> None:
+    space = get_space(
+        "mbv3", layers=[{"channels": 8, "stride": 1}, {"channels": 16, "stride": 2}], input_size=16
+    )
+    net = space.build(Arch("mbv3", (4, 9)))
+    rows = layer_costs(net, (1, 3, 16, 16))
+    assert [name for name, _ in rows] == ["stem", "layers.0", "layers.1", "head"]
+    total = network_cost(net, (1, 3, 16, 16))
+    assert sum(c.macs for _, c in rows) == total.macs
+    assert sum(c.params for _, c in rows) == total.params
+    assert all(c.macs > 0 and c.params > 0 for _, c in rows)
+
+
+def test_profile_flops_cli_json(tmp_path, monkeypatch, capsys) -> None:
+    from shiftnas.cli import main
+
+    arch = tmp_path / "a.json"
+    arch.write_text(json.dumps({"space": "mbv3", "genome": [12] * 12}))
+    monkeypatch.setattr(
+        sys, "argv", ["shiftnas", "profile", "flops", "--arch", str(arch), "--json"]
+    )
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    out = json.loads(capsys.readouterr().out)
+    assert out["flops"] == 2 * out["macs"] > 0
+    assert len(out["layers"]) == 14 and out["layers"][1]["op"] == "conv1x1"
+    assert sum(row["macs"] for row in out["layers"]) == out["macs"]

@@ -148,28 +148,32 @@ def _lines(path: Path) -> int:
 def test_killed_in_search_and_retraining_resumes_to_the_same_result(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     config = tiny_config()
-    reference = tmp_path / "reference"
-    run_pipeline(config, reference, progress=False)
-
     config_file = tmp_path / "tiny.yaml"
     config_file.write_text(dump_config(config))
-    root = tmp_path / "killed"
-    command = [sys.executable, "-m", "shiftnas", "run", str(config_file), "--run-dir", str(root)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     env.pop("MLFLOW_TRACKING_URI", None)
 
-    def start() -> subprocess.Popen:
+    def start(root: Path) -> subprocess.Popen:
+        # both runs in fresh processes with the same settings: the reference must not inherit
+        # the state this test process built up (thread pools, kernel caches)
+        command = [sys.executable, "-m", "shiftnas", "run", str(config_file), "--run-dir", str(root)]
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+    reference = tmp_path / "reference"
+    uninterrupted = start(reference)
+    _, err = uninterrupted.communicate(timeout=600)
+    assert uninterrupted.returncode == 0, err.decode()[-2000:]
+    root = tmp_path / "killed"
+
     archive = root / "search" / "archive.jsonl"
-    assert _wait_then_kill(start(), lambda: _lines(archive) >= 6), "search was not reached"
+    assert _wait_then_kill(start(root), lambda: _lines(archive) >= 6), "search was not reached"
     assert RunDir(root).state()["stages"]["search"]["status"] == "running"
     retrain_logs = lambda: list((root / "retrain").glob("*/metrics.jsonl"))  # noqa: E731
-    assert _wait_then_kill(start(), lambda: any(_lines(p) >= 1 for p in retrain_logs())), (
+    assert _wait_then_kill(start(root), lambda: any(_lines(p) >= 1 for p in retrain_logs())), (
         "retraining was not reached"
     )
     assert RunDir(root).state()["stages"]["retrain"]["status"] == "running"
-    final = start()
+    final = start(root)
     _, err = final.communicate(timeout=600)
     assert final.returncode == 0, err.decode()[-2000:]
 

@@ -129,7 +129,7 @@ def retrain_stage(ctx: StageContext) -> dict[str, Any]:
 
 
 def robustness_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.robustness import robustness_in_run
+    from shiftnas.robustness.stage import robustness_in_run
 
     summary = {}
     for arch in ctx.selected():
@@ -148,7 +148,7 @@ def robustness_stage(ctx: StageContext) -> dict[str, Any]:
 
 
 def export_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.export import export_in_run
+    from shiftnas.export.package import export_in_run
 
     summary = {}
     for arch in ctx.selected():

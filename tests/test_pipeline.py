@@ -28,7 +28,10 @@ def tiny_config(objectives=("error", "params", "flops"), **sections):
         "name": "tiny",
         "seed": 0,
         "device": "cpu",
-        "data": {"dataset": "shapes", "shapes": {"train_size": 100, "test_size": 40, "image_size": 16}},
+        "data": {
+            "dataset": "shapes",
+            "shapes": {"train_size": 100, "test_size": 40, "image_size": 16},
+        },
         "space": {
             "name": "mbv3", "input_size": 16, "stem_channels": 8, "head_channels": 32,
             "layers": [{"channels": 8, "stride": 1}, {"channels": 16, "stride": 2}],
@@ -156,7 +159,15 @@ def test_killed_in_search_and_retraining_resumes_to_the_same_result(tmp_path, mo
     def start(root: Path) -> subprocess.Popen:
         # both runs in fresh processes with the same settings: the reference must not inherit
         # the state this test process built up (thread pools, kernel caches)
-        command = [sys.executable, "-m", "shiftnas", "run", str(config_file), "--run-dir", str(root)]
+        command = [
+            sys.executable,
+            "-m",
+            "shiftnas",
+            "run",
+            str(config_file),
+            "--run-dir",
+            str(root),
+        ]
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     reference = tmp_path / "reference"

@@ -43,7 +43,9 @@ class DataConfig(Section):
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:
         if self.dataset in ("cifar10", "imagefolder") and self.root is None:
-            raise ValueError(f"data.root is required for dataset '{self.dataset}': set it to a folder")
+            raise ValueError(
+                f"data.root is required for dataset '{self.dataset}': set it to a folder"
+            )
         return self
 
 
@@ -94,8 +96,11 @@ class RobustnessConfig(Section):
     """Shift-robustness evaluation and the Table III ablation of SICNS."""
 
     max_shift: int = Field(default=4, ge=1, le=64)
-    fills: tuple[Literal["zero", "circular"], ...] = Field(default=("zero", "circular"), min_length=1)
-    shift_pairs: int = Field(default=2, ge=1, le=100)  # pairs of random shifts per image (consistency)
+    fills: tuple[Literal["zero", "circular"], ...] = Field(
+        default=("zero", "circular"), min_length=1
+    )
+    # pairs of random shifts per image (consistency)
+    shift_pairs: int = Field(default=2, ge=1, le=100)
     ablation: bool = True
     ablation_epochs: int | None = Field(default=None, ge=1)  # None: the retrain section's epochs
     max_test_images: int | None = Field(default=None, ge=10)

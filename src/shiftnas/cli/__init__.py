@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from shiftnas.cli import evaluate, run, space, supernet
+from shiftnas.cli import export as export_cli
 from shiftnas.cli import lut as lut_cli
 from shiftnas.cli import profile as profile_cli
-from shiftnas.cli import search as search_cli
-from shiftnas.cli import export as export_cli
+from shiftnas.cli import promote as promote_cli
 from shiftnas.cli import retrain as retrain_cli
 from shiftnas.cli import robustness as robustness_cli
-from shiftnas.cli import promote as promote_cli
+from shiftnas.cli import search as search_cli
 from shiftnas.errors import ShiftnasError
 
 app = typer.Typer(

@@ -13,7 +13,9 @@ from shiftnas.pipeline.summary import selected_table, status_table
 
 
 def run_command(
-    config: Path | None = typer.Argument(None, help="YAML config; default: the embedded quickstart."),
+    config: Path | None = typer.Argument(
+        None, help="YAML config; default: the embedded quickstart."
+    ),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
     """Run every configured stage; running it again after a kill resumes where it stopped."""

@@ -39,9 +39,12 @@ def select_from_front(
     if not feasible:
         limits = ", ".join(f"{q} <= {b:g}" for q, b in budgets.items())
         raise ShiftnasError(
-            f"no network of the front meets the budgets ({limits}): relax select.budgets or search longer"
+            f"no network of the front meets the budgets ({limits}): "
+            "relax select.budgets or search longer"
         )
-    values = np.array([[m["objectives"][n] for n in objective_names] for m in feasible], dtype=float)
+    values = np.array(
+        [[m["objectives"][n] for n in objective_names] for m in feasible], dtype=float
+    )
     picked: list[tuple[int, str]] = []
     if strategy == "best_feasible":
         order = np.argsort(values[:, 0], kind="stable")

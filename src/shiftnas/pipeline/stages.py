@@ -43,7 +43,9 @@ class StageContext:
 
     @cached_property
     def space(self) -> Any:
-        return get_space(self.config.space.name, self.config.space, num_classes=self.data.num_classes)
+        return get_space(
+            self.config.space.name, self.config.space, num_classes=self.data.num_classes
+        )
 
     def selected(self) -> list[Arch]:
         path = self.run.stage("select") / "selected.json"

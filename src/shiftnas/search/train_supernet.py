@@ -17,16 +17,20 @@ from shiftnas.search.supernet import SAMPLERS, Mbv3Supernet
 from shiftnas.training import StepResult, TrainContext, TrainResult, train
 
 
+def step_paths(space: Mbv3Space, sampling: str, seed: int, step: int) -> list[Arch]:
+    """The paths trained at `step`: a pure function of (seed, step), so resume repeats them."""
+    return SAMPLERS[sampling](space, np.random.default_rng([seed, step, 17]))
+
+
 def supernet_step(space: Mbv3Space, sampling: str, seed: int, label_smoothing: float):  # type: ignore[no-untyped-def]
     """All sampled paths run forward and backward on the same batch; their gradients add up
     (the gradient of the summed loss) and the loop makes one optimiser step."""
     criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    sampler = SAMPLERS[sampling]
 
     def step_fn(
         model: Mbv3Supernet, x: torch.Tensor, y: torch.Tensor, step: int, ctx: TrainContext
     ) -> StepResult:
-        paths = sampler(space, np.random.default_rng([seed, step, 17]))
+        paths = step_paths(space, sampling, seed, step)
         total, correct = 0.0, 0
         for arch in paths:
             with ctx.autocast():

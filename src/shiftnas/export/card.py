@@ -7,22 +7,16 @@ plain onnxruntime: the model expects normalised float32 NCHW input and returns l
 
 from __future__ import annotations
 
-import importlib.metadata
-import platform
 from typing import Any
+
+from shiftnas.profiling.device import library_versions
 
 CARD_FORMAT = "shiftnas-model-card/1"
 _PACKAGES = ("shiftnas", "torch", "onnx", "onnxruntime", "onnxruntime-gpu", "tensorrt", "numpy")
 
 
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in _PACKAGES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+def card_versions() -> dict[str, str]:
+    return library_versions(_PACKAGES)
 
 
 def load_snippet(mean: tuple[float, ...], std: tuple[float, ...], shape: tuple[int, ...]) -> str:
@@ -81,7 +75,7 @@ def make_card(
         "onnx": onnx,
         "tensorrt": tensorrt,
         "training": training,
-        "versions": library_versions(),
+        "versions": card_versions(),
         "how_to_load": {
             "needs": "pip install onnxruntime numpy (nothing of shiftnas)",
             "python": load_snippet(mean, std, image_shape),

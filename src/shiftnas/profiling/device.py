@@ -105,10 +105,11 @@ def _torch_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of Python and of the installed packages that shape a latency figure."""
+def library_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Versions of Python and of the installed `packages` (default: those that shape a latency
+    figure); packages that are not installed are left out."""
     versions = {"python": platform.python_version()}
-    for package in _PACKAGES:
+    for package in packages:
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

@@ -137,11 +137,12 @@ def shift_summary(path: Path) -> dict[str, Any] | None:
             "ablation": ablation or None}  # fmt: skip
 
 
-def export_in_run(run_dir: Path, arch_id: str) -> dict[str, Any]:
-    """`shiftnas export`: export `retrain/<arch-id>` of a run into `export/<arch-id>/`."""
+def export_in_run(run_dir: Path, arch_id: str, ctx: Any = None) -> dict[str, Any]:
+    """`shiftnas export`: export `retrain/<arch-id>` of a run into `export/<arch-id>/`.
+    `ctx` (a `RunContext`) is the pipeline's already loaded run, so data is not decoded again."""
     from shiftnas.training.retrain import load_retrained, open_run
 
-    ctx = open_run(run_dir)
+    ctx = ctx or open_run(run_dir)
     retrained = load_retrained(ctx.space, ctx.retrain_dir(arch_id), torch.device("cpu"))
     arch = retrained.arch
     labels = [ctx.space.candidates[g].label for g in arch.genome]  # type: ignore[attr-defined]

@@ -47,6 +47,12 @@ class StageContext:
             self.config.space.name, self.config.space, num_classes=self.data.num_classes
         )
 
+    def run_context(self) -> Any:
+        """The same run as a `training.retrain.RunContext`, for the per-network stages."""
+        from shiftnas.training.retrain import RunContext
+
+        return RunContext(self.run, self.config, self.data, self.space, self.device)
+
     def selected(self) -> list[Arch]:
         path = self.run.stage("select") / "selected.json"
         if not path.exists():
@@ -136,7 +142,9 @@ def robustness_stage(ctx: StageContext) -> dict[str, Any]:
     summary = {}
     for arch in ctx.selected():
         arch_id = ctx.space.canonical(arch).id
-        result = robustness_in_run(ctx.run.root, arch_id, progress=ctx.progress)
+        result = robustness_in_run(
+            ctx.run.root, arch_id, progress=ctx.progress, ctx=ctx.run_context()
+        )
         network = result["network"]
         metrics = {f"{arch_id}.clean_acc": network["clean_acc"]}
         for fill, values in network["fills"].items():
@@ -155,10 +163,9 @@ def export_stage(ctx: StageContext) -> dict[str, Any]:
     summary = {}
     for arch in ctx.selected():
         arch_id = ctx.space.canonical(arch).id
-        card = export_in_run(ctx.run.root, arch_id)
+        export_in_run(ctx.run.root, arch_id, ctx=ctx.run_context())
         ctx.tracker.log_artifacts(ctx.run.stage("export") / arch_id, f"export/{arch_id}")
         summary[arch_id] = {"onnx": str(ctx.run.stage("export") / arch_id / "model.onnx")}
-        del card
     return summary
 
 

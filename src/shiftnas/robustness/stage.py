@@ -14,13 +14,16 @@ from shiftnas.files import read_jsonl, write_json_atomic
 from shiftnas.robustness.ablation import run_ablation
 from shiftnas.robustness.evaluate import shift_metrics
 from shiftnas.robustness.report import write_report
-from shiftnas.training.retrain import load_retrained, open_run
+from shiftnas.training.retrain import RunContext, load_retrained, open_run
 
 
-def robustness_in_run(run_dir: Path, arch_id: str, *, progress: bool = True) -> dict[str, Any]:
+def robustness_in_run(
+    run_dir: Path, arch_id: str, *, progress: bool = True, ctx: RunContext | None = None
+) -> dict[str, Any]:
     """Evaluate `retrain/<arch-id>` on clean and shifted test inputs, run the Table III
-    ablation if `robustness.ablation` is on, write the JSON and the report; returns the JSON."""
-    ctx = open_run(run_dir)
+    ablation if `robustness.ablation` is on, write the JSON and the report; returns the JSON.
+    The pipeline passes its already loaded `ctx`, so the data is not decoded again per network."""
+    ctx = ctx or open_run(run_dir)
     config, seed = ctx.config.robustness, ctx.config.seed
     retrained = load_retrained(ctx.space, ctx.retrain_dir(arch_id), ctx.device)
     arch, twin = retrained.arch, ctx.space.without_filter(retrained.arch)

@@ -21,6 +21,7 @@ from torch import nn
 
 from shiftnas.config import TrainingConfig
 from shiftnas.data import DataSplits, augment, epoch_order, normalize, num_batches
+from shiftnas.device import tune_cpu_allocator
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl
 from shiftnas.training.checkpoint import load_checkpoint, save_checkpoint, set_rng_states
@@ -119,6 +120,8 @@ def train(
     returns). `max_steps` stops early after that many steps in total (a simulated kill for tests).
     """
     device = device or torch.device("cpu")
+    if device.type == "cpu":
+        tune_cpu_allocator()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path, metrics_path = out_dir / "checkpoint.pt", out_dir / "metrics.jsonl"

@@ -30,7 +30,10 @@ NOTHING = Arch("nb201", (0, 0, 0, 0, 0, 0))
 
 def test_rwe_deterministic_and_better_than_chance(shapes, space) -> None:
     # grid=1: 168 features for 256 images, so the probe cannot fit any labels by sheer width.
-    kw = dict(space=space, data=shapes, seed=3, train_images=256, grid=1, proxy={})
+    kw = dict(
+        space=space, data=shapes, seed=3, train_images=256, grid=1, proxy={},
+        objective="train_error",
+    )  # fmt: skip
     first = get_evaluator("rwe", **kw).evaluate([CONVS, NOTHING])
     second = get_evaluator("rwe", **kw).evaluate([NOTHING, CONVS])
     assert first == second[::-1]  # same seed, same scores, in any order
@@ -38,6 +41,14 @@ def test_rwe_deterministic_and_better_than_chance(shapes, space) -> None:
     assert first[1] > 0.8  # a cell that outputs zeros gives features with no information
     other_seed = get_evaluator("rwe", **{**kw, "seed": 4}).evaluate([CONVS])
     assert other_seed != first[:1]
+
+
+def test_rwe_default_scores_the_training_fit_by_squared_error(shapes, space) -> None:
+    kw = dict(space=space, data=shapes, seed=3, train_images=256, grid=1, proxy={})
+    convs, nothing = get_evaluator("rwe", **kw).evaluate([CONVS, NOTHING])
+    # one-hot targets of 10 balanced classes: predicting the class mean costs 1 - 1/10 = 0.9
+    assert nothing == pytest.approx(0.9, abs=0.01)
+    assert convs < 0.7
 
 
 def test_rwe_val_error_objective(shapes, space) -> None:

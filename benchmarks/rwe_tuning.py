@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
 from shiftnas.config import DataConfig
-from shiftnas.data import ImageData, iterate_batches, load_data, normalize
+from shiftnas.data import load_data
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import get_evaluator
-from shiftnas.search.evaluators.features import initialise, tap_modules
+from shiftnas.search.evaluators.features import extract_features, initialise
 from shiftnas.search.evaluators.probe import ridge_error, standardise
 from shiftnas.search.evaluators.rwe import subsample
 from shiftnas.search.evaluators.scoring import build_seeded
@@ -57,37 +57,16 @@ def _init_worker(root: str, cache: str) -> None:
     _DATA = load_data(DataConfig(dataset="imagefolder", root=root, cache_dir=cache), seed=0)
 
 
-@torch.no_grad()
-def tap_blocks(network: nn.Module, images: ImageData) -> list[torch.Tensor]:
-    """Per tap (every cell, then the classifier's input): features 2x2-pooled, `(N, C*4)`."""
-    points, store = tap_modules(network, "all"), []
-
-    def pooled(t: torch.Tensor) -> torch.Tensor:
-        return nn.functional.adaptive_avg_pool2d(t, 2).flatten(1) if t.ndim == 4 else t
-
-    hooks = [
-        p.register_forward_pre_hook(lambda _m, a: store.append(pooled(a[0])))
-        if isinstance(p, nn.Linear)
-        else p.register_forward_hook(lambda _m, _a, o: store.append(pooled(o)))
-        for p in points
-    ]
-    rows = []
-    for batch, _ in iterate_batches(images, 500):
-        store.clear()
-        network(normalize(batch, _DATA.mean, _DATA.std, torch.device("cpu")))
-        rows.append(list(store))
-    for h in hooks:
-        h.remove()
-    return [torch.cat([r[i] for r in rows]) for i in range(len(points))]
-
-
-def probe_settings(blocks: list[torch.Tensor], y: torch.Tensor) -> dict[str, float]:
-    grid1 = [b.reshape(len(b), -1, 4).mean(-1) for b in blocks[:-1]] + [blocks[-1]]
+def probe_settings(features: torch.Tensor, last_width: int, y: torch.Tensor) -> dict[str, float]:
+    """`features`: every cell 2x2-pooled, laid out (C, 2, 2) per cell, then the classifier's
+    input (`last_width` columns); grid 1 is the mean of each channel's four cells."""
+    cells, last = features[:, :-last_width], features[:, -last_width:]
+    grid1 = torch.cat([cells.reshape(len(cells), -1, 4).mean(-1), last], 1)
     out = {}
     for pooling, x_all in (
-        ("g2all", torch.cat(blocks, 1)),
-        ("g1all", torch.cat(grid1, 1)),
-        ("last", blocks[-1]),
+        ("g2all", features),
+        ("g1all", grid1),
+        ("last", last),
     ):
         x_all = torch.nan_to_num(x_all)
         for n in (1000, 2000, 4000):
@@ -115,10 +94,13 @@ def score_network(genome: list[int]) -> tuple[str, dict[str, float]]:
         network = build_seeded(
             proxy, arch, seed, torch.device("cpu"), lambda m, init=init: initialise(m, init)
         )
-        network.train(bn == "train")
-        blocks = tap_blocks(network, images)
+        features = extract_features(
+            network, images, _DATA.mean, _DATA.std, taps="all", grid=2, bn=bn, batch_size=500
+        )
+        last_width = [m for m in network.modules() if isinstance(m, nn.Linear)][-1].in_features
         scores[f"{name}/cpu"] = time.process_time() - cpu
-        scores.update({f"{name}/{k}": v for k, v in probe_settings(blocks, images.labels).items()})
+        probes = probe_settings(features, last_width, images.labels)
+        scores.update({f"{name}/{k}": v for k, v in probes.items()})
     for method in ("synflow", "naswot"):
         scores[method] = get_evaluator(method, space=space, data=_DATA, seed=0).evaluate([arch])[0]
     return arch.id, scores

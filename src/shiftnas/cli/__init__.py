@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from shiftnas.cli import doctor as doctor_cli
 from shiftnas.cli import evaluate, run, space, supernet
 from shiftnas.cli import export as export_cli
 from shiftnas.cli import lut as lut_cli
@@ -42,6 +43,7 @@ app.command("retrain")(retrain_cli.retrain_command)
 app.command("robustness")(robustness_cli.robustness_command)
 app.command("promote")(promote_cli.promote_command)
 app.command("export")(export_cli.export_command)
+app.command("doctor")(doctor_cli.doctor_command)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -89,7 +89,8 @@ EOF
 # --without-pip because ensurepip is often absent (Debian's python3-venv), pip comes from the
 # system. `pip install --user` would instead mix the wheels into the user's site for every
 # later program. Where no venv can be made, or the venv does not see torch (PYTHON is itself a
-# venv's), the wheels go to a --target folder on PYTHONPATH instead.
+# venv's), the wheels go to a --target folder on PYTHONPATH instead; without pip, they are
+# unpacked there.
 install() {
     local venv="$ROOT/.gpu-check-venv" site="$ROOT/.gpu-check-site"
     PY=$PYTHON
@@ -99,19 +100,27 @@ install() {
         && "$venv/bin/python" -c "import torch" 2>/dev/null; then
         PY=$venv/bin/python
         PIP=("$PY" -m pip install -q --no-index --find-links "$WHEELHOUSE")
-    else
+    elif "$PYTHON" -m pip --version >/dev/null 2>&1; then
         echo "gpu-check: no venv with torch here; installing into $site instead" >&2
         rm -rf "$venv"
         PIP=("$PYTHON" -m pip install -q --no-index --find-links "$WHEELHOUSE" --target "$site")
         export PYTHONPATH="$site"
+    else  # no pip at all: a wheel is a zip archive laid out for site-packages
+        echo "gpu-check: no pip here; unpacking the wheels into $site" >&2
+        rm -rf "$venv"
+        for wheel in "$WHEELHOUSE"/*.whl; do "$PYTHON" -m zipfile -e "$wheel" "$site"; done
+        export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+        PIP=()
     fi
-    # with dependency resolution first, so a clash with the installed stack shows up ...
-    if ! "${PIP[@]}" -r "$WHEELHOUSE/requirements.txt"; then
-        echo "gpu-check: resolution against the installed stack failed; installing --no-deps" >&2
-        "${PIP[@]}" --no-deps -r "$WHEELHOUSE/requirements.txt"
+    if ((${#PIP[@]})); then
+        # with dependency resolution first, so a clash with the installed stack shows up ...
+        if ! "${PIP[@]}" -r "$WHEELHOUSE/requirements.txt"; then
+            echo "gpu-check: resolution against the installed stack failed; installing --no-deps" >&2
+            "${PIP[@]}" --no-deps -r "$WHEELHOUSE/requirements.txt"
+        fi
+        # ... shiftnas itself without its dependencies (mlflow stays behind)
+        "${PIP[@]}" --no-deps "$WHEELHOUSE"/shiftnas-*.whl
     fi
-    # ... shiftnas itself without its dependencies (mlflow stays behind)
-    "${PIP[@]}" --no-deps "$WHEELHOUSE"/shiftnas-*.whl
     # the tree's own code wins over the installed wheel (which provides the `shiftnas` command)
     export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 }

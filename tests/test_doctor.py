@@ -112,3 +112,23 @@ def test_unreachable_tracking_server_fails_fast(monkeypatch, capsys, tmp_path) -
     assert (
         f"store ({uri}: unreachable): start the MLflow server or unset MLFLOW_TRACKING_URI" in err
     )
+
+
+@pytest.mark.gpu
+def test_doctor_lists_every_gpu_torch_sees(tmp_path) -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    from shiftnas.doctor import diagnose
+
+    checks = {(c.area, c.name): c for c in diagnose(tmp_path).checks}
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        value = checks["gpu", f"cuda:{index}"].value
+        assert value.startswith(f"{props.name}, {props.total_memory / 2**30:.1f} GiB")
+        assert value.endswith(f"compute capability {props.major}.{props.minor}")
+    pynvml = pytest.importorskip("pynvml")
+    pynvml.nvmlInit()
+    driver = pynvml.nvmlSystemGetDriverVersion()
+    pynvml.nvmlShutdown()
+    driver = driver.decode() if isinstance(driver, bytes) else driver
+    assert checks["gpu", "driver"].ok and checks["gpu", "driver"].value == driver

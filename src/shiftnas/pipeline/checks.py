@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,18 @@ SUPPLIED = frozenset({"space", "data", "seed", "device", "name"})
 SUPERNET_SPACE = "mbv3"  # the only space with a weight-sharing supernet
 
 
-def check_config(config: Config, source: str = "config") -> None:
-    """Raise one `ShiftnasError` line, `source: key: problem: fix`, for the first problem found."""
+def check_config(config: Config, source: str = "config", stages: Sequence[str] = ()) -> None:
+    """Raise one `ShiftnasError` line, `source: key: problem: fix`, for the first problem found.
+
+    Names are always checked; what a stage needs (a backend that runs here, a supernet, the
+    registry) only for `stages` (default: the config's own), so `shiftnas search` can pass
+    `["search"]`.
+    """
+    stages = list(stages or config.stages)
     try:
-        _check_space(config)
+        _check_space(config, stages)
         _check_evaluator(config)
-        _check_latency(config)
+        _check_latency(config, stages)
         _check_selection(config)
     except ShiftnasError as err:
         raise ShiftnasError(f"{source}: {err}") from None
@@ -45,14 +51,14 @@ def _search_wants(config: Config) -> list[str]:
     return [o.name for o in config.search.objectives] + list(config.search.budgets)
 
 
-def _check_space(config: Config) -> None:
+def _check_space(config: Config, stages: list[str]) -> None:
     name = config.space.name
     if name not in list_spaces():
         spaces = ", ".join(list_spaces())
         raise ShiftnasError(f"space.name: unknown space '{name}': choose one of {spaces}")
     if name == SUPERNET_SPACE:
         return
-    wants, stages = _search_wants(config), config.stages
+    wants = _search_wants(config)
     needs = [
         ("stages", "supernet" in stages),
         ("search.evaluator.name", "search" in stages and "error" in wants
@@ -175,7 +181,7 @@ def accepted_settings(name: str, settings: Mapping[str, Any]) -> dict[str, Any] 
     return {**(common or {}), **accepted}
 
 
-def _check_latency(config: Config) -> None:
+def _check_latency(config: Config, stages: list[str]) -> None:
     names = list_backends()
     for key, backend in (("search.latency.backend", config.search.latency.backend),
                          ("export.latency_backend", config.export.latency_backend)):  # fmt: skip
@@ -184,7 +190,7 @@ def _check_latency(config: Config) -> None:
                 f"{key}: unknown latency backend '{backend}': choose one of {', '.join(names)}"
             )
     latency = config.search.latency
-    if "search" in config.stages and "latency" in _search_wants(config):
+    if "search" in stages and "latency" in _search_wants(config):
         if latency.table is not None and not Path(latency.table).is_file():
             raise ShiftnasError(
                 f"search.latency.table: {latency.table} does not exist: build it with "
@@ -192,7 +198,7 @@ def _check_latency(config: Config) -> None:
             )
         if latency.table is None:
             _available("search.latency.backend", latency.backend, latency.threads)
-    if "register" in config.stages:  # the registry's tags need a measured latency
+    if "register" in stages:  # the registry's tags need a measured latency
         _available("export.latency_backend", config.export.latency_backend, 1)
         if not config.tracking.enabled:
             raise ShiftnasError(

@@ -83,7 +83,7 @@ def test_a_change_read_by_the_supernet_invalidates_every_stage(tmp_path):
         "config changed: name: 'tiny' -> 'renamed': no stage's output depends on it",
         f"config changed: seed: 0 -> 1: invalidates {', '.join(STAGES)}",
     ]
-    assert lines[2].startswith("kept: nothing done yet;")
+    assert lines[2].startswith("kept: no stage;")
     assert run.state()["stages"] == {}
     assert not any((run.root / s).exists() for s in STAGES)
 

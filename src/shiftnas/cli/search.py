@@ -25,7 +25,7 @@ def search_command(
     run = RunDir(run_dir or Path("runs") / cfg.name)
     console = Console()
     for line in run.bind(cfg):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     result = search_from_config(cfg, run.root, progress=not quiet)
     table = Table(
         title=f"Pareto front ({result.generations} generations, "

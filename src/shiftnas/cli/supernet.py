@@ -31,7 +31,7 @@ def train_command(
     check_fits_space(data, cfg.space)
     run = RunDir(run_dir or Path("runs") / cfg.name)
     for line in run.bind(cfg):
-        Console().print(line, markup=False, highlight=False)
+        Console().print(line, markup=False, highlight=False, soft_wrap=True)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     _, result = train_supernet(
         space, data, cfg.supernet, run.stage("supernet"), seed=cfg.seed,

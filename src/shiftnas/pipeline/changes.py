@@ -90,7 +90,7 @@ def apply_config_change(run: RunDir, old: Mapping[str, Any], new: Mapping[str, A
     moved = _move_outputs(run.root, invalid)
     run.reset_stages(invalid)
     _forget_tracking(run.root, invalid)
-    note = f"kept: {', '.join(kept) or 'nothing done yet'}"
+    note = f"kept: {', '.join(kept) or 'no stage'}"
     if moved is not None:
         note += f"; the invalidated stages' files moved to {moved}"
     return [*lines, note]

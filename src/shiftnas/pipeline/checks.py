@@ -60,18 +60,18 @@ def _check_space(config: Config, stages: list[str]) -> None:
         return
     wants = _search_wants(config)
     needs = [
-        ("stages", "supernet" in stages),
+        ("stages", "supernet" in stages, "remove supernet from stages"),
         ("search.evaluator.name", "search" in stages and "error" in wants
-         and config.search.evaluator.name == "inherited"),
-        ("search.objectives", "search" in stages and "shift_error" in wants),
-        ("retrain.init", "retrain" in stages and config.retrain.init == "inherited"),
+         and config.search.evaluator.name == "inherited", "choose another evaluator (e.g. rwe)"),
+        ("search.objectives", "search" in stages and "shift_error" in wants, "drop shift_error"),
+        ("retrain.init", "retrain" in stages and config.retrain.init == "inherited",
+         "set retrain.init: scratch"),
     ]  # fmt: skip
-    for key, needed in needs:
+    for key, needed, fix in needs:
         if needed:
             raise ShiftnasError(
                 f"{key}: needs the {SUPERNET_SPACE} supernet, which space '{name}' has none of: "
-                "use another evaluator (e.g. rwe), drop shift_error and supernet, retrain.init: "
-                "scratch"
+                f"{fix}"
             )
 
 

@@ -42,7 +42,7 @@ def run_pipeline(
     ctx = StageContext(config, run, device, console=console, progress=progress)
     check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
     for line in run.bind(config):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     tracker = open_tracker(run.root, config.tracking, config.name, config.model_dump(mode="json"))
     ctx.tracker = tracker
     try:

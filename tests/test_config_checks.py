@@ -55,6 +55,11 @@ def evaluator(name: str, **settings) -> dict:
         ({"space": {"name": "nb201"}, "stages": ["search"]},
          "search.evaluator.name: needs the mbv3 supernet"),
         ({"stages": ALL_STAGES}, "stages: register needs the MLflow registry but tracking.enabled"),
+        ({"search": {"evaluator": {"name": "rwe", "max_val_images": 100}}},
+         "search.evaluator.max_val_images: 'rwe' does not use it"),
+        ({"space": {"name": "nb201"}, "stages": ["retrain"], "retrain": {"init": "inherited"}},
+         "retrain.init: needs the mbv3 supernet, which space 'nb201' has none of: set "
+         "retrain.init: scratch"),
     ],
 )  # fmt: skip
 def test_each_bad_name_or_setting_is_one_line(sections, expected):

@@ -309,13 +309,21 @@ def load_config(path: str | Path | None = None) -> Config:
             raise ShiftnasError(f"config file {path} does not exist: pass the path of a YAML file")
         text, source = path.read_text(), str(path)
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
         raise ShiftnasError(f"{source}: not valid YAML{line}: fix the syntax") from None
+    if data is None or data == {}:
+        raise ShiftnasError(
+            f"{source} holds no settings: write at least name, data and stages (see "
+            "configs/quickstart.yaml), or run `shiftnas run` with no config for the quickstart"
+        )
     if not isinstance(data, dict):
-        raise ShiftnasError(f"{source}: the top level must be a mapping of sections")
+        raise ShiftnasError(
+            f"{source}: the top level must be a mapping of sections (name:, data:, ...), "
+            f"not a {type(data).__name__}"
+        )
     return config_from_dict(data, source)
 
 

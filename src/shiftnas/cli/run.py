@@ -21,7 +21,8 @@ def run_command(
     """Run every configured stage; running it again after a kill resumes where it stopped."""
     cfg = load_config(config)
     console = Console()
-    run = run_pipeline(cfg, run_dir or Path("runs") / cfg.name, console=console)
+    source = str(config) if config is not None else "quickstart.yaml (embedded)"
+    run = run_pipeline(cfg, run_dir or Path("runs") / cfg.name, console=console, source=source)
     table = selected_table(run)
     if table is not None:
         console.print(table)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shiftnas.config import load_config
+from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search.nsga.from_config import search_from_config
 
@@ -20,8 +21,11 @@ def search_command(
 ) -> None:
     """Search the Pareto front; running it again after a kill resumes from the last generation."""
     cfg = load_config(config)
+    check_config(cfg, str(config), stages=["search"])
     run = RunDir(run_dir or Path("runs") / cfg.name)
-    run.bind(cfg)
+    console = Console()
+    for line in run.bind(cfg):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     result = search_from_config(cfg, run.root, progress=not quiet)
     table = Table(
         title=f"Pareto front ({result.generations} generations, "
@@ -32,6 +36,5 @@ def search_command(
     for entry in result.front:
         values = [f"{entry['objectives'][n]:.4g}" for n in result.objectives]
         table.add_row(entry["id"], entry["string"], *values)
-    console = Console()
     console.print(table)
     console.print(f"written: {result.out_dir / 'pareto.json'}, {result.out_dir / 'pareto.png'}")

@@ -9,7 +9,9 @@ from rich.console import Console
 
 from shiftnas.config import load_config
 from shiftnas.data import load_data
+from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
+from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search import get_space
 from shiftnas.search.train_supernet import train_supernet
@@ -24,9 +26,12 @@ def train_command(
 ) -> None:
     """Train the supernet; running it again after a kill resumes from the last checkpoint."""
     cfg = load_config(config)
+    check_config(cfg, str(config), stages=["supernet"])
     data = load_data(cfg.data, cfg.seed)  # bad data is reported before a run folder is made
+    check_fits_space(data, cfg.space)
     run = RunDir(run_dir or Path("runs") / cfg.name)
-    run.bind(cfg)
+    for line in run.bind(cfg):
+        Console().print(line, markup=False, highlight=False, soft_wrap=True)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     _, result = train_supernet(
         space, data, cfg.supernet, run.stage("supernet"), seed=cfg.seed,

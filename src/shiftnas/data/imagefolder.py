@@ -42,12 +42,26 @@ def _list_split(root: Path, split: str) -> tuple[list[Path], list[int], tuple[st
     return paths, labels, classes
 
 
-def _decode(paths: list[Path]) -> np.ndarray:
-    arrays = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1:
+def _read(path: Path) -> np.ndarray:
+    """One image as `(H, W, 3)` uint8; a file PIL cannot decode is one line naming it."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ShiftnasError(
-            f"images differ in size ({sorted(shapes)[:3]}): resize them to one size"
+            f"{path} is not a readable image ({reason}): replace or remove the file"
+        ) from None
+
+
+def _decode(paths: list[Path]) -> np.ndarray:
+    arrays = [_read(p) for p in paths]
+    first = arrays[0].shape
+    odd = next((p for p, a in zip(paths, arrays, strict=True) if a.shape != first), None)
+    if odd is not None:
+        h, w = first[:2]
+        raise ShiftnasError(
+            f"{odd} differs in size from {paths[0]} ({h}x{w} px): resize all images to one size"
         )
     return np.stack(arrays)  # (n, H, W, 3)
 

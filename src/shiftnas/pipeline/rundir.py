@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from shiftnas.config import Config, dump_config, load_config
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import write_json_atomic, write_text_atomic
+from shiftnas.pipeline.changes import apply_config_change
 
 
 @dataclass(frozen=True)
@@ -35,15 +39,27 @@ class RunDir:
             )
         return load_config(self.config_path)
 
-    def bind(self, config: Config) -> None:
-        """Record the config of this run; a different config for an existing run is refused."""
+    def bind(self, config: Config) -> list[str]:
+        """Record the config of this run. On a run folder with another config, reset the stages
+        the change invalidates (`pipeline.changes`) and return one line per changed key."""
         text = dump_config(config)
-        if self.config_path.exists() and self.config_path.read_text() != text:
-            raise ShiftnasError(
-                f"{self.root} holds a run with a different config: pass another --run-dir, "
-                "or delete the folder to start over"
-            )
+        lines: list[str] = []
+        if self.config_path.exists():
+            old_text = self.config_path.read_text()
+            if old_text == text:
+                return lines
+            try:
+                old = yaml.safe_load(old_text)
+            except yaml.YAMLError:
+                old = None
+            if not isinstance(old, dict):
+                raise ShiftnasError(
+                    f"{self.config_path} is damaged (not a YAML mapping): pass another --run-dir,"
+                    " or restore the file"
+                )
+            lines = apply_config_change(self, old, config.model_dump(mode="json"))
         write_text_atomic(self.config_path, text)
+        return lines
 
     def state(self) -> dict[str, Any]:
         if not self.state_path.exists():
@@ -54,3 +70,10 @@ class RunDir:
         state = self.state()
         state["stages"][name] = {**state["stages"].get(name, {}), "status": status, **extra}
         write_json_atomic(self.state_path, state)
+
+    def reset_stages(self, names: Sequence[str]) -> None:
+        """Forget the status of `names`: they count as never run."""
+        state = self.state()
+        if any(name in state["stages"] for name in names):
+            state["stages"] = {k: v for k, v in state["stages"].items() if k not in names}
+            write_json_atomic(self.state_path, state)

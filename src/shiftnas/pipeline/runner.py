@@ -13,21 +13,36 @@ from typing import Any
 from rich.console import Console
 
 from shiftnas.config import Config
+from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
+from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.stages import STAGES, StageContext
 from shiftnas.tracking import open_tracker
 
 
 def run_pipeline(
-    config: Config, run_dir: Path, progress: bool = True, console: Console | None = None
+    config: Config,
+    run_dir: Path,
+    progress: bool = True,
+    console: Console | None = None,
+    source: str = "config",
 ) -> RunDir:
+    """Run `config.stages` in `run_dir`; every input is checked before any stage runs.
+
+    In order: the config against the registries (`pipeline.checks`, one `ShiftnasError` line
+    prefixed with `source`), then the data against itself and the space's skeleton, both before
+    the run folder is made; then a changed config resets the stages it invalidates (one line
+    per changed key, `pipeline.changes`), and the stages not done run.
+    """
     console = console or Console()
+    check_config(config, source)
     device = resolve_device(config.device)
     run = RunDir(Path(run_dir))
     ctx = StageContext(config, run, device, console=console, progress=progress)
-    _ = ctx.data  # bad data is reported before a run folder is made
-    run.bind(config)
+    check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
+    for line in run.bind(config):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     tracker = open_tracker(run.root, config.tracking, config.name, config.model_dump(mode="json"))
     ctx.tracker = tracker
     try:

@@ -2,12 +2,19 @@
 
 from shiftnas.search.evaluators.base import (
     Evaluator,
+    evaluator_factory,
     get_evaluator,
     list_evaluators,
     register_evaluator,
 )
 
-__all__ = ["Evaluator", "get_evaluator", "list_evaluators", "register_evaluator"]
+__all__ = [
+    "Evaluator",
+    "evaluator_factory",
+    "get_evaluator",
+    "list_evaluators",
+    "register_evaluator",
+]
 
 from shiftnas.search.evaluators.inherited import InheritedEvaluator
 

@@ -51,3 +51,10 @@ def get_evaluator(name: str, **kwargs: Any) -> Evaluator:
             f"unknown evaluation method '{name}': choose one of {', '.join(list_evaluators())}"
         )
     return _EVALUATORS[name](**kwargs)
+
+
+def evaluator_factory(name: str) -> Callable[..., Evaluator]:
+    """The registered constructor of `name`, so a config's settings can be checked against it."""
+    if name not in _EVALUATORS:
+        get_evaluator(name)  # the one-line "unknown evaluation method" error
+    return _EVALUATORS[name]

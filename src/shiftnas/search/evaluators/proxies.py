@@ -1,4 +1,4 @@
-"""Zero-cost proxies and the `flops` / `params` baselines as evaluators (lower score = better).
+"""Zero-cost proxies and the `macs` / `params` baselines as evaluators (lower score = better).
 
 Each proxy is negated (its higher-is-better value becomes lower-is-better), and so are MACs and
 parameters, whose baseline prediction is "the bigger network is the better one".
@@ -58,7 +58,7 @@ class ProxyEvaluator(ScoringEvaluator):
 
 
 class CostEvaluator(ScoringEvaluator):
-    """`flops` (fvcore MACs) or `params`, negated: the honest "bigger is better" baseline."""
+    """`macs` (`count_macs`) or `params`, negated: the honest "bigger is better" baseline."""
 
     def __init__(self, kind: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,9 +81,9 @@ for _proxy in PROXIES:
     _register_proxy(_proxy)
 
 
-@register_evaluator("flops")
-def flops(**kwargs: Any) -> CostEvaluator:
-    return CostEvaluator("flops", **kwargs)
+@register_evaluator("macs")
+def macs(**kwargs: Any) -> CostEvaluator:
+    return CostEvaluator("macs", **kwargs)
 
 
 @register_evaluator("params")

@@ -2,7 +2,7 @@
 
 This is the one place that knows where each objective comes from: `error` from an evaluator
 (`inherited` needs the run's trained supernet), `shift_error` from the supernet on a fixed,
-seeded set of shifted validation images, `params`/`flops` from the built network, `latency` from
+seeded set of shifted validation images, `params`/`macs` from the built network, `latency` from
 a lookup table (cheap) or measured on a backend (expensive, serial).
 """
 
@@ -23,8 +23,8 @@ from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
     Scorer,
-    flops_measure,
     input_shape,
+    macs_measure,
     params_measure,
 )
 from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
@@ -171,7 +171,7 @@ def build_measures(
         "shift_error": shift_error_measure,
         "latency": latency_measure,
         "params": lambda c: params_measure(c.space),
-        "flops": lambda c: flops_measure(c.space),
+        "macs": lambda c: macs_measure(c.space),
     }
     built: dict[str, Measure] = {}
     for name in dict.fromkeys(wanted):

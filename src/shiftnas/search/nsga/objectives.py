@@ -50,7 +50,7 @@ def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]
     if size is None or channels is None:
         raise ShiftnasError(
             f"space '{space.name}' has no input_size/in_channels settings: MACs and latency "
-            "need them; drop the flops/latency objectives for this space"
+            "need them; drop the macs/latency objectives for this space"
         )
     return batch, int(channels), int(size), int(size)
 
@@ -64,8 +64,8 @@ def params_measure(space: SearchSpace) -> Measure:
     return Measure("params", "cheap", make)
 
 
-def flops_measure(space: SearchSpace) -> Measure:
-    """MACs (fvcore's "flops"; the papers' FLOPs column), one image."""
+def macs_measure(space: SearchSpace) -> Measure:
+    """MACs of the exported network, one image (`shiftnas.profiling.flops.count_macs`)."""
     shape = input_shape(space)
 
     def make() -> Scorer:
@@ -73,7 +73,7 @@ def flops_measure(space: SearchSpace) -> Measure:
 
         return lambda archs: [float(count_macs(space.build(a), shape)) for a in archs]  # type: ignore[arg-type]
 
-    return Measure("flops", "cheap", make)
+    return Measure("macs", "cheap", make)
 
 
 def scorer_measure(name: str, make: Callable[[], Scorer], cost: Cost = "expensive") -> Measure:

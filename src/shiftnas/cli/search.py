@@ -34,4 +34,6 @@ def search_command(
         table.add_row(entry["id"], entry["string"], *values)
     console = Console()
     console.print(table)
+    if result.stopped:
+        console.print(f"search {result.stopped}")
     console.print(f"written: {result.out_dir / 'pareto.json'}, {result.out_dir / 'pareto.png'}")

@@ -64,6 +64,9 @@ class _Context:
             self.supernet(),
             data,
             self.cfg.supernet.bn_recalibration_batches,
+            # BN recalibration drops incomplete batches: with fewer training images than the
+            # default 256 it would calibrate on none and score every network on reset statistics
+            batch_size=max(1, min(256, len(data.train))),
             seed=self.cfg.seed,
             device=self.device,
             max_val_images=self.cfg.search.evaluator.max_val_images,
@@ -189,6 +192,12 @@ def search_from_config(
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
     run_dir = Path(run_dir)
     names = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
+    pooled = "error" in names or "shift_error" in names  # the measures workers compute
+    if cfg.search.workers > 1 and pooled and resolve_device(cfg.device).type == "cuda":
+        raise ShiftnasError(
+            f"search.workers: {cfg.search.workers} forks worker processes, which cannot use "
+            "CUDA: set search.workers: 1 on a GPU (or device: cpu)"
+        )
     if "shift_error" in names or ("error" in names and cfg.search.evaluator.name == "inherited"):
         require_supernet(run_dir)  # before minutes of data loading
     data = None

@@ -42,6 +42,36 @@ class Budget:
     limit: float
 
 
+def check_some_feasible(
+    budgets: Sequence[Budget], values: Sequence[dict[str, float | None]]
+) -> None:
+    """Raise, in one line, when no evaluated network meets every budget, naming each budget and
+    the best (smallest) value found for it: such a search has no front to hand on.
+
+    Raises:
+        ShiftnasError: `budgets` is not empty and no row of `values` meets all of them.
+    """
+    if not budgets:
+        return
+
+    def meets(v: dict[str, float | None], b: Budget) -> bool:
+        x = v.get(b.measure.name)
+        return x is not None and x <= b.limit
+
+    if any(all(meets(v, b) for b in budgets) for v in values):
+        return
+    parts = []
+    for b in budgets:
+        known = [v[b.measure.name] for v in values if v.get(b.measure.name) is not None]
+        best = f"best found {min(known):,.6g}" if known else "never measured"  # type: ignore[type-var]
+        met = sum(meets(v, b) for v in values)
+        parts.append(f"{b.measure.name} <= {b.limit:,.6g} ({best}; met by {met})")
+    raise ShiftnasError(
+        f"no evaluated network met the search budgets ({len(values)} networks): "
+        f"{', '.join(parts)}: relax search.budgets"
+    )
+
+
 def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]:
     """`(B, C, H, W)` of a space's input, read from its settings."""
     settings = getattr(space, "settings", None)

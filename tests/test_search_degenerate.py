@@ -78,7 +78,7 @@ def test_impossible_budget_stops_the_search_in_one_line(tmp_path, monkeypatch, c
 
 
 def test_select_names_the_budgets_that_emptied_the_front() -> None:
-    with pytest.raises(ShiftnasError, match="front is empty.*relax search.budgets"):
+    with pytest.raises(ShiftnasError, match=r"front is empty.*relax search\.budgets"):
         select_from_front([], ["error", "params"])
     front = [{"id": "a", "objectives": {"error": 0.2, "params": 5.0}}]
     with pytest.raises(ShiftnasError, match="names latency, which the search did not"):
@@ -115,7 +115,7 @@ def test_search_workers_cannot_fork_onto_cuda(tmp_path, monkeypatch) -> None:
     from shiftnas.search.nsga import search_from_config
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    cfg = config_from_dict({"device": "cuda", "space": ONE_LAYER,
-                            "search": {"workers": 2, "evaluator": {"name": "synflow"}}})  # fmt: skip
-    with pytest.raises(ShiftnasError, match="set search.workers: 1"):
+    search = {"workers": 2, "evaluator": {"name": "synflow"}}
+    cfg = config_from_dict({"device": "cuda", "space": ONE_LAYER, "search": search})
+    with pytest.raises(ShiftnasError, match=r"set search\.workers: 1"):
         search_from_config(cfg, tmp_path, progress=False)

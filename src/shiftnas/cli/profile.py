@@ -127,6 +127,27 @@ def flops_command() -> None:
     )
 
 
+def check_table_here(lut: Any, source: str, timer: Any) -> None:
+    """Refuse a table whose prediction answers another question than this measurement: other
+    backend settings (batch size, threads, precision) or another device."""
+    from shiftnas.profiling.device import device_fingerprint, device_identity
+    from shiftnas.profiling.lut import first_difference
+    from shiftnas.profiling.lut_check import LATENCY_SETTINGS, check_settings
+
+    wanted = timer.settings()
+    recorded = [k for k in LATENCY_SETTINGS if k in lut.backend]
+    options = " ".join(f"--{k.replace('_', '-')} {lut.backend[k]}" for k in recorded)
+    check_settings(lut, wanted, source, f"measure with the table's settings ({options})")
+    diff = first_difference(
+        device_identity(lut.device), device_identity(device_fingerprint(timer.name))
+    )
+    if diff:
+        raise ShiftnasError(
+            f"latency table {source} was measured on another device ({diff}): its predictions "
+            "are for that device; profile there, or build a table here with `shiftnas lut build`"
+        )
+
+
 @app.command("latency")
 def latency_command(
     space: str = SPACE,
@@ -160,6 +181,7 @@ def latency_command(
     lut = LatencyTable.load(table) if table else None
     if lut is not None:
         lut.check_space(search_space)
+        check_table_here(lut, str(table), timer)
     result = timer.measure(search_space.build(architecture), _input_shape(search_space, batch_size))
     data = {"arch": architecture.to_json(), "id": architecture.id, **result.to_json()}
     if lut is not None:

@@ -133,9 +133,18 @@ def latency_measure(ctx: _Context) -> Measure:
     space = ctx.space
     if settings.table is not None:
         from shiftnas.profiling.lut import LatencyTable
+        from shiftnas.profiling.lut_check import check_settings
 
         table = LatencyTable.load(settings.table)
         table.check_space(space)
+        # the settings this config states (the rest follow the table) must be the table's
+        stated = settings.model_fields_set & {"backend", "threads", "batch_size"}
+        check_settings(
+            table,
+            settings.model_dump(include=stated),
+            str(settings.table),
+            "set search.latency to the table's settings, or build a table for these",
+        )
         return Measure(
             "latency", "cheap", lambda: lambda archs: [table.predict_ms(a) for a in archs]
         )

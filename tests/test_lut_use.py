@@ -98,12 +98,21 @@ def test_a_table_with_an_entry_deleted_is_refused_then_mended(table_path, tmp_pa
     assert mended.entries["stem"] == json.loads(table_path.read_text())["entries"]["stem"]
 
 
-def test_a_table_missing_a_calibration_network_is_refused(table_path, tmp_path):
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d["calibration"]["networks"].pop(), "1 calibration networks of the 2"),
+        (lambda d: d["layers"].pop(), "it maps 11 layers but its skeleton has 12"),
+        (lambda d: d["layers"][4].pop("7"), "layer 4 maps 12 of the 13 candidate ops"),
+        (lambda d: d["entries"]["head"].pop("samples"), "unexpected structure"),
+    ],
+)
+def test_other_damage_is_refused_in_one_line(table_path, tmp_path, damage, message):
     data = json.loads(table_path.read_text())
-    data["calibration"]["networks"].pop()
+    damage(data)
     damaged = tmp_path / "damaged.json"
     damaged.write_text(json.dumps(data))
-    with pytest.raises(ShiftnasError, match="1 calibration networks of the 2"):
+    with pytest.raises(ShiftnasError, match=message):
         LatencyTable.load(damaged)
 
 

@@ -14,7 +14,10 @@ from shiftnas.errors import ShiftnasError
 from shiftnas.search import get_space
 from shiftnas.search.evaluators.zero_cost import naswot
 
-NB201_NET = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+NB201_NET = (
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+)
 
 
 def hand_net(activation: nn.Module) -> nn.Sequential:

@@ -34,11 +34,12 @@ def check_whole(table: LatencyTable, source: str) -> None:
     resume = "resume it with `shiftnas lut build` (same settings) to measure what is missing"
     try:
         candidates = table.signature.get("candidates")
-        skeleton = table.signature.get("skeleton")
-        if isinstance(skeleton, list) and len(table.layers) != len(skeleton):
+        skeleton = table.signature.get("skeleton") or {}
+        specs = skeleton.get("layers") if isinstance(skeleton, dict) else None
+        if isinstance(specs, list) and len(table.layers) != len(specs):
             raise ShiftnasError(
                 f"{damaged}: it maps {len(table.layers)} layers but its skeleton has "
-                f"{len(skeleton)}; build it again with `shiftnas lut build`"
+                f"{len(specs)}; build it again with `shiftnas lut build`"
             )
         for i, genes in enumerate(table.layers):
             if isinstance(candidates, list) and len(genes) != len(candidates):

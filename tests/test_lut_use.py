@@ -121,3 +121,10 @@ def test_a_table_that_is_not_json_is_one_line(table_path, tmp_path, monkeypatch,
     cut.write_text(table_path.read_text()[:-40])
     code, err = run_main(monkeypatch, capsys, "lut", "show", str(cut))
     assert code == 2 and len(err.splitlines()) == 1 and f"{cut} is not valid JSON" in err
+
+
+def test_a_table_for_other_input_channels_is_refused(table_path):
+    table = LatencyTable.load(table_path)
+    assert table.settings["in_channels"] == 3
+    with pytest.raises(ShiftnasError, match="in_channels is 3 in the table but 1 here"):
+        table.check_space(get_space("mbv3", in_channels=1))

@@ -147,6 +147,9 @@ class LatencyTable:
     def check_space(self, space: Any) -> None:
         """Raise unless `space` has exactly the space, candidates and skeleton of this table."""
         diff = first_difference(self.signature, space_signature(space))
+        here = getattr(getattr(space, "settings", None), "in_channels", None)
+        if not diff and "in_channels" in self.settings and here != self.settings["in_channels"]:
+            diff = f"in_channels is {self.settings['in_channels']!r} in the table but {here!r} here"
         if diff:
             raise ShiftnasError(
                 f"latency table does not fit this search space: {diff}; "

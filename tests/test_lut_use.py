@@ -44,6 +44,21 @@ def test_profile_latency_refuses_a_table_of_another_batch_size(table_path, monke
     assert "measured with batch_size 1, not 16" in err and "--batch-size 1" in err
 
 
+def test_profile_latency_with_the_tables_settings_predicts(table_path, monkeypatch, capsys):
+    from shiftnas.cli import main
+
+    argv = ["shiftnas", "profile", "latency", "--arch", ARCH, "--table", str(table_path),
+            "--backend", "torch", "--runs", "1", "--warmup", "0", "--json"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    out = json.loads(capsys.readouterr().out)
+    space = get_space("mbv3")
+    expected = LatencyTable.load(table_path).predict_ms(space.canonical(space.from_string(ARCH)))
+    assert out["predicted_ms"] == expected
+
+
 def test_profile_latency_refuses_other_threads(table_path, monkeypatch, capsys):
     code, err = run_main(monkeypatch, capsys, "profile", "latency", "--arch", ARCH, "--table",
                          str(table_path), "--backend", "torch", "--threads", "2")  # fmt: skip

@@ -22,7 +22,8 @@ ISSUE_ARCH = "0-2-4-1-6-8-11-10-12-3-5-9"
 
 def onnx_macs(model, shape) -> tuple[int, set[str]]:
     """Multiply-adds of the exported graph: a Conv costs out_elements * (cin/groups) * kh * kw,
-    a Gemm out_elements * K; every other node (pooling, activations, Mul, Add) costs nothing.
+    a Gemm out_elements * K; every other node (pooling, activations, Mul, Add, and the
+    BatchNormalization that follows no Conv in nb201/darts) costs nothing.
     Shapes come from running the graph in ONNX Runtime with every Conv/Gemm output exposed."""
     graph = onnx.load_from_string(export_onnx(model, shape, dynamic_batch=False)).graph
     weights = {t.name: list(t.dims) for t in graph.initializer}

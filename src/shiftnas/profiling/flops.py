@@ -3,9 +3,11 @@
 MACs are counted by fvcore with only the multiply-add operators enabled: convolutions (dense,
 depthwise, the squeeze-and-excite 1x1s, the fixed BlurPool filter) and matrix products (the
 classifier, any matmul/bmm/einsum). Nothing else counts: BatchNorm is folded into the preceding
-convolution when the network is exported, so it does no work of its own; pooling (global average
-pooling included), activations, the squeeze-and-excite gate product and residual additions are
-not multiply-adds. This is the convention of NAS-Bench-201 (arXiv:2001.00326; 220.1M for its
+convolution when the network is exported, so it does no work of its own (the few that follow no
+convolution, NB201's last one and DARTS' after a concatenation, stay a per-channel scale and shift
+in ONNX and are not counted either, as NAS-Bench-201 counts); pooling (global average pooling
+included), activations, the squeeze-and-excite gate product and residual additions are not
+multiply-adds. This is the convention of NAS-Bench-201 (arXiv:2001.00326; 220.1M for its
 all-3x3 network), and of the NAS papers that shiftnas reproduces (SICNS, RWE), which report these
 multiply-adds in their "FLOPs" columns. One multiply-add is one MAC; shiftnas reports MACs only.
 """

@@ -40,7 +40,7 @@ from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS, DEFAULT_REFEREN
 
 REPO = Path(__file__).resolve().parents[1]
 PROXIES = ["synflow", "naswot", "snip", "grad_norm", "fisher", "jacob_cov"]
-METHODS = ["rwe", "rwe_paper", *PROXIES, "flops", "params"]
+METHODS = ["rwe", "rwe_paper", *PROXIES, "macs", "params"]
 _DATA: Any = None
 
 
@@ -227,7 +227,7 @@ def main() -> None:
         agreement[name] = {
             f"{x}~{y}": round(float(stats.spearmanr(table[x], table[y]).statistic), 3)
             for x, y in itertools.combinations(cols, 2)
-            if "default" in (x, y) or "flops" in (x, y)
+            if "default" in (x, y) or "macs" in (x, y)
         }
 
     result = {

@@ -37,7 +37,7 @@ from shiftnas.data import DataSplits, load_data
 from shiftnas.profiling import count_macs
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import get_evaluator, list_evaluators
-from shiftnas.search.nsga import Measure, flops_measure, run_search
+from shiftnas.search.nsga import Measure, macs_measure, run_search
 from shiftnas.search.nsga.metrics import front_indices
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +125,7 @@ def main() -> None:
 
     unit = name in ("default", "ensemble") or name.startswith("rwe")  # scores in [0, 1]
     error = Measure("error", "expensive", make_error, bounds=(0.0, 1.0) if unit else None)
-    flops = flops_measure(space)
+    macs = macs_measure(space)
 
     probe = [space.sample(np.random.default_rng(10_000 + i)) for i in range(3)]
     plan_path = args.run_dir / "bench_plan.json"
@@ -138,7 +138,7 @@ def main() -> None:
         setup_seconds = time.time() - t0 - float(cache["data_load_seconds"])  # type: ignore[arg-type]
         t0 = time.time()
         make_error()(probe[1:])
-        flops.make()(probe[1:])
+        macs.make()(probe[1:])
         per_network = (time.time() - t0) / len(probe[1:])
         speedup = max(1.0, 0.75 * args.workers)
         fit = int(args.budget_minutes * 60 / (args.population * per_network / speedup))
@@ -161,10 +161,10 @@ def main() -> None:
         population=args.population, generations=generations, workers=args.workers,
         evaluator=SearchEvaluatorConfig(name=name),
         objectives=[SearchObjectiveConfig(name="error", bounds=error.bounds),
-                    SearchObjectiveConfig(name="flops")],
+                    SearchObjectiveConfig(name="macs")],
     )  # fmt: skip
     t0 = time.time()
-    result = run_search(space, [error, flops], settings, args.run_dir, args.seed, progress=False)
+    result = run_search(space, [error, macs], settings, args.run_dir, args.seed, progress=False)
     # wall time of the search summed over invocations (a killed and resumed run counts twice
     # only for what it really did)
     spent = args.run_dir / "bench_wall_seconds.json"
@@ -191,10 +191,10 @@ def main() -> None:
     front = []
     for entry in result.front:
         arch = Arch.from_json(entry["arch"])
-        macs = entry["objectives"]["flops"]
+        macs = entry["objectives"]["macs"]
         reachable = [100.0 - truth[i] for i in ids if dev_macs[i] <= macs]
         item = {"arch": entry["string"], "id": entry["id"], "error": entry["objectives"]["error"],
-                "flops": int(macs), "true_acc": truth.get(arch.id),
+                "macs": int(macs), "true_acc": truth.get(arch.id),
                 "best_true_error_in_dev_at_or_below_these_macs":
                     min(reachable) if reachable else None}  # fmt: skip
         if item["true_acc"] is not None and reachable:
@@ -218,7 +218,7 @@ def main() -> None:
         from scipy.stats import spearmanr
 
         rho = float(spearmanr([-e for e, _ in known], [a for _, a in known]).statistic)
-    found_known = np.array([[100.0 - f["true_acc"], f["flops"] / 1e6] for f in front
+    found_known = np.array([[100.0 - f["true_acc"], f["macs"] / 1e6] for f in front
                             if f["true_acc"] is not None]).reshape(-1, 2)  # fmt: skip
     # reference point: 1 point worse than the worst true error on either front, 1.1 x max MACs
     worst = max([*dev_points[true_front(dev_points), 0], *found_known[:, 0]])
@@ -276,7 +276,7 @@ def main() -> None:
     print(f"{'arch':<70} {'error':>8} {'MMACs':>8} {'true acc':>9}")
     for f in front:
         acc = "-" if f["true_acc"] is None else f"{f['true_acc']:.2f}"
-        print(f"{f['arch']:<70} {f['error']:>8.4f} {f['flops'] / 1e6:>8.1f} {acc:>9}")
+        print(f"{f['arch']:<70} {f['error']:>8.4f} {f['macs'] / 1e6:>8.1f} {acc:>9}")
     print(
         f"wall {wall:.0f} s, {result.evaluations} networks, {result.generations} generations; "
         f"HV ratio (known truth) {out['hypervolume_true_error_macs']['ratio']}; rho {rho}"

@@ -25,7 +25,7 @@ def uniform(op: int) -> Arch:
 
 
 def test_registered() -> None:
-    assert set(PROXY_NAMES) | {"flops", "params"} <= set(list_evaluators())
+    assert set(PROXY_NAMES) | {"macs", "params"} <= set(list_evaluators())
 
 
 @pytest.mark.parametrize("proxy", PROXY_NAMES)
@@ -40,7 +40,7 @@ def test_every_op_gives_finite_scores(proxy, nb201_tiny, tiny_data) -> None:
 
 def test_synflow_and_costs_prefer_convs(nb201_tiny) -> None:
     convs, skips = uniform(3), uniform(1)
-    for name in ("synflow", "flops", "params"):
+    for name in ("synflow", "macs", "params"):
         ev = get_evaluator(name, space=nb201_tiny, seed=0)  # data-free
         conv_score, skip_score = ev.evaluate([convs, skips])
         assert conv_score < skip_score, name  # bigger network, better predicted

@@ -83,7 +83,7 @@ def test_whole_network_export_and_card(exported):
     assert set(errors) == {"random", "real"} and max(errors.values()) <= 1e-4
     assert card["onnx"]["opset"] == 17 and card["input"]["mean"] == list(data.mean)
     assert card["params"] == sum(p.numel() for p in model.parameters())
-    assert card["flops_papers_convention"] == 2 * card["macs"] > 0
+    assert card["macs"] > 0 and "flops_papers_convention" not in card
     assert card["accuracy"] == {"test_acc": 0.5}
     assert "onnxruntime" in card["versions"] and "python" in card["how_to_load"]
     latency = card["latency"]["ort-cpu"]

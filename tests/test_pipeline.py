@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 STAGES = ["supernet", "search", "select", "retrain", "robustness", "export", "register"]
 
 
-def tiny_config(objectives=("error", "params", "flops"), **sections):
+def tiny_config(objectives=("error", "params", "macs"), **sections):
     data = {
         "name": "tiny",
         "seed": 0,
@@ -103,7 +103,7 @@ def check_registry(uri: str, expected_versions: int) -> None:
 
 def test_whole_pipeline_sqlite_default(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    config = tiny_config(objectives=("error", "params", "flops", "latency"))
+    config = tiny_config(objectives=("error", "params", "macs", "latency"))
     root = tmp_path / "run"
     run_pipeline(config, root, progress=False)
     uri = f"sqlite:///{root / 'mlflow.db'}"

@@ -59,11 +59,11 @@ def write_config(path: Path, search: dict) -> Path:
 def test_presets_hold_the_papers_settings():
     sicns = load_config(REPO / "configs/cifar10-sicns.yaml").search
     assert (sicns.population, sicns.generations) == (10, 50)
-    assert [o.name for o in sicns.objectives] == ["error", "params", "flops", "latency"]
+    assert [o.name for o in sicns.objectives] == ["error", "params", "macs", "latency"]
     assert sicns.evaluator.name == "inherited"
     rwe = load_config(REPO / "configs/cifar10-rwe.yaml").search
     assert (rwe.population, rwe.generations) == (20, 30)
-    assert [o.name for o in rwe.objectives] == ["error", "flops"]
+    assert [o.name for o in rwe.objectives] == ["error", "macs"]
     assert rwe.evaluator.name.startswith("rwe")
 
 
@@ -80,7 +80,7 @@ def test_cli_search_with_cheap_objectives_and_a_budget(tmp_path):
     search = {
         "population": 6,
         "generations": 2,
-        "objectives": [{"name": "params"}, {"name": "flops"}],
+        "objectives": [{"name": "params"}, {"name": "macs"}],
         "budgets": {"params": 12000},
     }
     config = write_config(tmp_path / "c.yaml", search)

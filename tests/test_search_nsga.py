@@ -206,11 +206,11 @@ def test_hypervolume_bounds_follow_the_documented_rules():
     def measure(name, bounds=None):
         return Measure(name, "cheap", lambda: None, bounds=bounds)
 
-    objectives = [measure("error"), measure("params"), measure("flops"), measure("proxy"),
+    objectives = [measure("error"), measure("params"), measure("macs"), measure("proxy"),
                   measure("latency", (1.0, 3.0))]  # fmt: skip
     initial = np.array([[0.3, 5e5, 2e7, -40.0, 2.0], [0.5, 9e5, 1e7, -10.0, 1.5]])
     bounds = fixed_bounds(objectives, {"params": 1e6}, initial)
-    assert bounds == {"error": (0.0, 1.0), "params": (0.0, 1e6), "flops": (0.0, 2.2e7),
+    assert bounds == {"error": (0.0, 1.0), "params": (0.0, 1e6), "macs": (0.0, 2.2e7),
                       "proxy": (-40.0, -10.0 + 3.0), "latency": (1.0, 3.0)}  # fmt: skip
     names = list(bounds)
     # a single point at the lower bounds covers the unit box; beyond the reference adds nothing

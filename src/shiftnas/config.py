@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.search.spaces.darts import DartsSettings
@@ -130,7 +130,16 @@ class TrackingConfig(Section):
     registered_model: str = Field(default="shiftnas", min_length=1)
 
 
-SearchQuantity = Literal["error", "shift_error", "params", "flops", "latency"]
+def _renamed_quantity(value: Any) -> Any:
+    if value == "flops":
+        raise ValueError("'flops' is now 'macs' (it always held MACs, multiply-adds): use macs")
+    return value
+
+
+SearchQuantity = Annotated[
+    Literal["error", "shift_error", "params", "macs", "latency"],
+    BeforeValidator(_renamed_quantity),
+]
 
 
 class SearchObjectiveConfig(Section):
@@ -186,7 +195,7 @@ class SearchConfig(Section):
         default_factory=lambda: [
             SearchObjectiveConfig(name="error"),
             SearchObjectiveConfig(name="params"),
-            SearchObjectiveConfig(name="flops"),
+            SearchObjectiveConfig(name="macs"),
         ],
         min_length=1,
     )
@@ -215,7 +224,7 @@ class SelectConfig(Section):
 
     k: int = Field(default=3, ge=1, le=100)
     strategy: Literal["knee_extremes", "best_feasible"] = "knee_extremes"
-    budgets: dict[Literal["error", "shift_error", "params", "flops", "latency"], float] = Field(
+    budgets: dict[SearchQuantity, float] = Field(
         default_factory=dict
     )  # value <= budget, in the search objectives' units (latency in ms)
 

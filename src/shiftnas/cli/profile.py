@@ -1,4 +1,4 @@
-"""`shiftnas profile flops|latency`: the cost of one architecture, per network and per layer."""
+"""`shiftnas profile macs|latency`: the cost of one architecture, per network and per layer."""
 
 from __future__ import annotations
 
@@ -59,6 +59,13 @@ def _input_shape(space: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
     return (batch_size, settings.in_channels, settings.input_size, settings.input_size)
 
 
+MACS_CONVENTION = (
+    "MACs: multiply-adds of the exported network (convolutions incl. depthwise, squeeze-excite "
+    "and BlurPool, and the classifier; BatchNorm folded, pooling not counted); the NAS papers' "
+    "'FLOPs' columns report this same figure"
+)
+
+
 def _op_labels(space: Any, arch: Arch) -> dict[str, str]:
     candidates = space.describe().get("candidates") or []
     labels = {"stem": "stem", "head": "head"}
@@ -67,11 +74,12 @@ def _op_labels(space: Any, arch: Arch) -> dict[str, str]:
     return labels
 
 
-@app.command("flops")
-def flops_command(
+@app.command("macs")
+def macs_command(
     space: str = SPACE, config: Path | None = CONFIG, arch: str = ARCH, as_json: bool = JSON
 ) -> None:
-    """MACs (fvcore: one multiply-add = 1) and the papers' FLOPs (2 x MACs), per layer and total."""
+    """MACs (multiply-adds of the exported network: BatchNorm folded, pooling not counted) and
+    parameters, per layer and total."""
     from shiftnas.profiling.flops import layer_costs, network_cost
 
     search_space, architecture = load_space_and_arch(space, config, arch)
@@ -80,13 +88,7 @@ def flops_command(
     total = network_cost(model, shape)
     labels = _op_labels(search_space, architecture)
     rows = [
-        {
-            "part": name,
-            "op": labels.get(name, name),
-            "macs": c.macs,
-            "flops": c.flops,
-            "params": c.params,
-        }
+        {"part": name, "op": labels.get(name, name), "macs": c.macs, "params": c.params}
         for name, c in layer_costs(model, shape)
     ]
     result = {
@@ -94,38 +96,56 @@ def flops_command(
         "id": architecture.id,
         "input_shape": list(shape),
         "macs": total.macs,
-        "flops": total.flops,
         "params": total.params,
-        "convention": "macs: fvcore count, one fused multiply-add = 1; flops = 2 x macs",
+        "convention": MACS_CONVENTION,
         "layers": rows,
     }
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
     table = Table(title=f"{architecture.id}  {search_space.to_string(architecture)}  input {shape}")
-    for column in ("part", "op", "MACs (M)", "FLOPs 2xMACs (M)", "params (K)"):
+    for column in ("part", "op", "MACs (M)", "params (K)"):
         table.add_column(column, justify="left" if column in ("part", "op") else "right")
     for row in rows:
         table.add_row(
-            row["part"],
-            row["op"],
-            f"{row['macs'] / 1e6:.3f}",
-            f"{row['flops'] / 1e6:.3f}",
-            f"{row['params'] / 1e3:.1f}",
+            row["part"], row["op"], f"{row['macs'] / 1e6:.3f}", f"{row['params'] / 1e3:.1f}"
         )
-    table.add_row(
-        "total",
-        "",
-        f"{total.macs / 1e6:.3f}",
-        f"{total.flops / 1e6:.3f}",
-        f"{total.params / 1e3:.1f}",
-        style="bold",
-    )
+    table.add_row("total", "", f"{total.macs / 1e6:.3f}", f"{total.params / 1e3:.1f}", style="bold")
     Console().print(table)
-    Console().print(
-        "MACs as counted by fvcore (one multiply-add = 1); the papers call this "
-        "figure FLOPs, the 'FLOPs 2xMACs' column counts multiplies and adds apart."
+    Console().print(MACS_CONVENTION)
+
+
+@app.command(
+    "flops",
+    hidden=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def flops_command() -> None:
+    """Renamed: use `shiftnas profile macs`."""
+    raise ShiftnasError(
+        "`shiftnas profile flops` is now `shiftnas profile macs` (it always counted MACs): use macs"
     )
+
+
+def check_table_here(lut: Any, source: str, timer: Any) -> None:
+    """Refuse a table whose prediction answers another question than this measurement: other
+    backend settings (batch size, threads, precision) or another device."""
+    from shiftnas.profiling.device import device_fingerprint, device_identity
+    from shiftnas.profiling.lut import first_difference
+    from shiftnas.profiling.lut_check import LATENCY_SETTINGS, check_settings
+
+    wanted = timer.settings()
+    recorded = [k for k in LATENCY_SETTINGS if k in lut.backend]
+    options = " ".join(f"--{k.replace('_', '-')} {lut.backend[k]}" for k in recorded)
+    check_settings(lut, wanted, source, f"measure with the table's settings ({options})")
+    diff = first_difference(
+        device_identity(lut.device), device_identity(device_fingerprint(timer.name))
+    )
+    if diff:
+        raise ShiftnasError(
+            f"latency table {source} was measured on another device ({diff}): its predictions "
+            "are for that device; profile there, or build a table here with `shiftnas lut build`"
+        )
 
 
 @app.command("latency")
@@ -161,6 +181,7 @@ def latency_command(
     lut = LatencyTable.load(table) if table else None
     if lut is not None:
         lut.check_space(search_space)
+        check_table_here(lut, str(table), timer)
     result = timer.measure(search_space.build(architecture), _input_shape(search_space, batch_size))
     data = {"arch": architecture.to_json(), "id": architecture.id, **result.to_json()}
     if lut is not None:

@@ -37,4 +37,6 @@ def search_command(
         values = [f"{entry['objectives'][n]:.4g}" for n in result.objectives]
         table.add_row(entry["id"], entry["string"], *values)
     console.print(table)
+    if result.stopped:
+        console.print(f"search {result.stopped}")
     console.print(f"written: {result.out_dir / 'pareto.json'}, {result.out_dir / 'pareto.png'}")

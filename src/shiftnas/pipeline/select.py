@@ -31,11 +31,24 @@ def select_from_front(
     `knee_extremes`: the knee, then the best member of each objective in the configured order.
     `best_feasible`: the members that meet `budgets`, ordered by the first objective (the error).
     Members that break a budget are never picked; no feasible member is a clear error.
+
+    Raises:
+        ShiftnasError: the front is empty (search.budgets), a budget names a quantity the front
+            does not hold, or no member meets `budgets` (select.budgets).
     """
     budgets = dict(budgets or {})
-    feasible = [
-        m for m in front if all(m["objectives"].get(q, -np.inf) <= b for q, b in budgets.items())
-    ]
+    if not front:
+        raise ShiftnasError(
+            "the search front is empty: no searched network met search.budgets; relax "
+            "search.budgets (select.budgets only filter a front that exists)"
+        )
+    unmeasured = sorted(set(budgets) - set(front[0]["objectives"]))
+    if unmeasured:
+        raise ShiftnasError(
+            f"select.budgets names {', '.join(unmeasured)}, which the search did not minimise "
+            f"(objectives: {', '.join(objective_names)}): add it to search.objectives or drop it"
+        )
+    feasible = [m for m in front if all(m["objectives"][q] <= b for q, b in budgets.items())]
     if not feasible:
         limits = ", ".join(f"{q} <= {b:g}" for q, b in budgets.items())
         raise ShiftnasError(

@@ -1,4 +1,4 @@
-"""FLOPs/params (fvcore), latency backends, lookup tables, device fingerprints."""
+"""MACs/params (fvcore), latency backends, lookup tables, device fingerprints."""
 
 from shiftnas.profiling.backends import LatencyBackend, get_backend, list_backends
 from shiftnas.profiling.device import device_fingerprint, library_versions

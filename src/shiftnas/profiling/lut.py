@@ -18,6 +18,7 @@ import numpy as np
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import write_json_atomic
+from shiftnas.profiling.lut_check import check_whole
 from shiftnas.profiling.stats import STATISTICS
 from shiftnas.search.arch import Arch
 
@@ -118,7 +119,12 @@ class LatencyTable:
         write_json_atomic(Path(path), self.to_json())
 
     @classmethod
-    def load(cls, path: str | Path) -> LatencyTable:
+    def load(cls, path: str | Path, whole: bool = True) -> LatencyTable:
+        """Read a table file; with `whole`, refuse one with a missing entry (`check_whole`).
+
+        Raises:
+            ShiftnasError: the file is absent, not JSON, not a table, or (with `whole`) damaged.
+        """
         path = Path(path)
         if not path.is_file():
             raise ShiftnasError(
@@ -126,14 +132,24 @@ class LatencyTable:
             )
         try:
             data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ShiftnasError(f"latency table {path} is not valid JSON: {err.msg}") from None
-        return cls.from_json(data, str(path))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            why = getattr(err, "msg", None) or getattr(err, "reason", "")
+            raise ShiftnasError(
+                f"latency table {path} is not valid JSON ({why}): rebuild it with "
+                "`shiftnas lut build`"
+            ) from None
+        table = cls.from_json(data, str(path))
+        if whole:
+            check_whole(table, str(path))
+        return table
 
     # -- use -------------------------------------------------------------------------------
     def check_space(self, space: Any) -> None:
         """Raise unless `space` has exactly the space, candidates and skeleton of this table."""
         diff = first_difference(self.signature, space_signature(space))
+        here = getattr(getattr(space, "settings", None), "in_channels", None)
+        if not diff and "in_channels" in self.settings and here != self.settings["in_channels"]:
+            diff = f"in_channels is {self.settings['in_channels']!r} in the table but {here!r} here"
         if diff:
             raise ShiftnasError(
                 f"latency table does not fit this search space: {diff}; "

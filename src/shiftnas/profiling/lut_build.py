@@ -137,8 +137,11 @@ def build_table(
         raise ShiftnasError("lut build: --passes must be >= 1 and --calibration >= 0")
     path = Path(out_path)
     if path.exists():
-        table = LatencyTable.load(path)
+        table = LatencyTable.load(path, whole=False)  # a damaged table is mended here
         _check_resume(table, space, backend, path)
+        table.layers, entries, _ = table_parts(space, backend.batch_size)
+        for key, entry in entries.items():
+            table.entries.setdefault(key, {**entry, "samples": _empty_samples()})
     else:
         table = _new_table(space, backend, passes, seed)
     table = table.variant(statistic, how)

@@ -18,9 +18,9 @@ class Evaluator(Protocol):
     cache by canonical architecture id.
 
     Constructors are keyword-only with defaults; every random-init estimator (rwe, rwe_paper,
-    synflow, naswot, snip, grad_norm, fisher, jacob_cov, flops, params, ensemble, default) takes
+    synflow, naswot, snip, grad_norm, fisher, jacob_cov, macs, params, ensemble, default) takes
     `get_evaluator(name, space=space, data=splits, seed=0, device="cpu", **method_settings)`;
-    `data` may be None for the data-free ones (synflow, flops, params).
+    `data` may be None for the data-free ones (synflow, macs, params).
     """
 
     name: str

@@ -1,4 +1,4 @@
-"""Zero-cost proxies and the `flops` / `params` baselines as evaluators (lower score = better).
+"""Zero-cost proxies and the `macs` / `params` baselines as evaluators (lower score = better).
 
 Each proxy is negated (its higher-is-better value becomes lower-is-better), and so are MACs and
 parameters, whose baseline prediction is "the bigger network is the better one".
@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from shiftnas.errors import ShiftnasError
 from shiftnas.profiling.flops import count_macs, count_params
 from shiftnas.search.arch import Arch
 from shiftnas.search.evaluators.base import register_evaluator
@@ -22,6 +23,7 @@ from shiftnas.search.evaluators.scoring import (
 from shiftnas.search.evaluators.zero_cost import PROXIES
 
 DATA_FREE = {"synflow"}
+MIN_BATCH = {"naswot": 2, "jacob_cov": 2}  # proxies that compare the images of a batch
 
 
 def input_shape(evaluator: ScoringEvaluator) -> tuple[int, int, int]:
@@ -40,6 +42,22 @@ class ProxyEvaluator(ScoringEvaluator):
         self.proxy = PROXIES[proxy]
         self.batch_size = batch_size
         self._batch: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._check_batch_size()
+
+    def _check_batch_size(self) -> None:
+        """A batch the proxy can use: at least MIN_BATCH[proxy] images (NASWOT's kernel and
+        jacob_cov's correlation compare images), at most the training images there are."""
+        least = MIN_BATCH.get(self.name, 1)
+        if not isinstance(self.batch_size, int) or self.batch_size < least:
+            raise ShiftnasError(
+                f"evaluator '{self.name}': batch_size {self.batch_size!r} is not an integer "
+                f">= {least}: set its settings.batch_size to {least} or more"
+            )
+        if self.data is not None and self.batch_size > len(self.data.train):
+            raise ShiftnasError(
+                f"evaluator '{self.name}': batch_size {self.batch_size} is larger than the "
+                f"{len(self.data.train)} training images: lower settings.batch_size"
+            )
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._batch is None:
@@ -58,7 +76,7 @@ class ProxyEvaluator(ScoringEvaluator):
 
 
 class CostEvaluator(ScoringEvaluator):
-    """`flops` (fvcore MACs) or `params`, negated: the honest "bigger is better" baseline."""
+    """`macs` (`count_macs`) or `params`, negated: the honest "bigger is better" baseline."""
 
     def __init__(self, kind: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,9 +99,9 @@ for _proxy in PROXIES:
     _register_proxy(_proxy)
 
 
-@register_evaluator("flops")
-def flops(**kwargs: Any) -> CostEvaluator:
-    return CostEvaluator("flops", **kwargs)
+@register_evaluator("macs")
+def macs(**kwargs: Any) -> CostEvaluator:
+    return CostEvaluator("macs", **kwargs)
 
 
 @register_evaluator("params")

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from shiftnas.errors import ShiftnasError
+
 WEIGHTED = (nn.Conv2d, nn.Linear)
 
 
@@ -93,16 +95,53 @@ def synflow(network: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None)
     return float(torch.log(torch.as_tensor(total, dtype=torch.float64) + 1e-300))
 
 
+# Elementwise nonlinearities whose units NASWOT reads: the code of a unit is the sign of the
+# activation's input (for ReLU: whether the unit is active), whatever the activation is.
+ACTIVATIONS: tuple[type[nn.Module], ...] = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU,
+    nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Hardtanh, nn.Sigmoid, nn.Tanh,
+    nn.Softplus,
+)  # fmt: skip
+
+
+def activation_modules(network: nn.Module, proxy: str) -> list[nn.Module]:
+    """The activation modules of `network` (any of ACTIVATIONS).
+
+    Raises:
+        ShiftnasError: the network has none (its activations are functional calls, which no
+            hook can see): `proxy` cannot score it.
+    """
+    found = [m for m in network.modules() if isinstance(m, ACTIVATIONS)]
+    if not found:
+        raise ShiftnasError(
+            f"{proxy} reads the network's activation modules, and this network has none (its "
+            f"activations are functions): use another estimator, e.g. synflow or rwe"
+        )
+    return found
+
+
 def naswot(network: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None) -> float:
-    """log|K| of the Hamming kernel of the networks' ReLU activation patterns over the batch."""
+    """log|K| of the Hamming kernel of the network's binary activation codes over the batch
+    (Mellor et al. 2021, arXiv:2006.04647).
+
+    A unit's code is 1 when the input of its activation is positive, read before the activation
+    runs (in-place activations overwrite it): for ReLU that is "the unit is active", as in the
+    paper; hardswish, GELU, SiLU and the others are read the same way, so a MobileNetV3 network is
+    scored from all of its units, not only its squeeze-and-excite ReLUs. `x` is `(B, C, H, W)`,
+    B >= 2; K is `(B, B)`. Returns log(1e-300) = -690.8 when K is singular.
+
+    Raises:
+        ShiftnasError: the network has no activation module to read.
+    """
     n = x.shape[0]
     kernel = torch.zeros(n, n, dtype=torch.float64, device=x.device)
 
-    def add(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-        codes = (out.detach().reshape(n, -1) > 0).double()
+    def add(_m: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        codes = (args[0].detach().reshape(n, -1) > 0).double()
         kernel.add_(codes @ codes.t() + (1 - codes) @ (1 - codes).t())
 
-    hooks = [m.register_forward_hook(add) for m in network.modules() if isinstance(m, nn.ReLU)]
+    modules = activation_modules(network, "naswot")
+    hooks = [m.register_forward_pre_hook(add) for m in modules]
     try:
         network.train()
         with torch.no_grad():

@@ -3,7 +3,7 @@
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive
 from shiftnas.search.nsga.from_config import build_measures, search_from_config
-from shiftnas.search.nsga.objectives import Budget, Measure, flops_measure, params_measure
+from shiftnas.search.nsga.objectives import Budget, Measure, macs_measure, params_measure
 from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
 
 __all__ = [
@@ -13,7 +13,7 @@ __all__ = [
     "SearchResult",
     "Tracker",
     "build_measures",
-    "flops_measure",
+    "macs_measure",
     "make_nsga2",
     "params_measure",
     "run_search",

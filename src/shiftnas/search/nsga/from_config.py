@@ -2,7 +2,7 @@
 
 This is the one place that knows where each objective comes from: `error` from an evaluator
 (`inherited` needs the run's trained supernet), `shift_error` from the supernet on a fixed,
-seeded set of shifted validation images, `params`/`flops` from the built network, `latency` from
+seeded set of shifted validation images, `params`/`macs` from the built network, `latency` from
 a lookup table (cheap) or measured on a backend (expensive, serial).
 """
 
@@ -23,8 +23,8 @@ from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
     Scorer,
-    flops_measure,
     input_shape,
+    macs_measure,
     params_measure,
 )
 from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
@@ -64,6 +64,9 @@ class _Context:
             self.supernet(),
             data,
             self.cfg.supernet.bn_recalibration_batches,
+            # BN recalibration drops incomplete batches: with fewer training images than the
+            # default 256 it would calibrate on none and score every network on reset statistics
+            batch_size=max(1, min(256, len(data.train))),
             seed=self.cfg.seed,
             device=self.device,
             max_val_images=self.cfg.search.evaluator.max_val_images,
@@ -130,9 +133,18 @@ def latency_measure(ctx: _Context) -> Measure:
     space = ctx.space
     if settings.table is not None:
         from shiftnas.profiling.lut import LatencyTable
+        from shiftnas.profiling.lut_check import check_settings
 
         table = LatencyTable.load(settings.table)
         table.check_space(space)
+        # the settings this config states (the rest follow the table) must be the table's
+        stated = settings.model_fields_set & {"backend", "threads", "batch_size"}
+        check_settings(
+            table,
+            settings.model_dump(include=stated),
+            str(settings.table),
+            "set search.latency to the table's settings, or build a table for these",
+        )
         return Measure(
             "latency", "cheap", lambda: lambda archs: [table.predict_ms(a) for a in archs]
         )
@@ -171,7 +183,7 @@ def build_measures(
         "shift_error": shift_error_measure,
         "latency": latency_measure,
         "params": lambda c: params_measure(c.space),
-        "flops": lambda c: flops_measure(c.space),
+        "macs": lambda c: macs_measure(c.space),
     }
     built: dict[str, Measure] = {}
     for name in dict.fromkeys(wanted):
@@ -189,6 +201,12 @@ def search_from_config(
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
     run_dir = Path(run_dir)
     names = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
+    pooled = "error" in names or "shift_error" in names  # the measures workers compute
+    if cfg.search.workers > 1 and pooled and resolve_device(cfg.device).type == "cuda":
+        raise ShiftnasError(
+            f"search.workers: {cfg.search.workers} forks worker processes, which cannot use "
+            "CUDA: set search.workers: 1 on a GPU (or device: cpu)"
+        )
     if "shift_error" in names or ("error" in names and cfg.search.evaluator.name == "inherited"):
         require_supernet(run_dir)  # before minutes of data loading
     data = None

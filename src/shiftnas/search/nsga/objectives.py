@@ -42,6 +42,36 @@ class Budget:
     limit: float
 
 
+def check_some_feasible(
+    budgets: Sequence[Budget], values: Sequence[dict[str, float | None]]
+) -> None:
+    """Raise, in one line, when no evaluated network meets every budget, naming each budget and
+    the best (smallest) value found for it: such a search has no front to hand on.
+
+    Raises:
+        ShiftnasError: `budgets` is not empty and no row of `values` meets all of them.
+    """
+    if not budgets:
+        return
+
+    def meets(v: dict[str, float | None], b: Budget) -> bool:
+        x = v.get(b.measure.name)
+        return x is not None and x <= b.limit
+
+    if any(all(meets(v, b) for b in budgets) for v in values):
+        return
+    parts = []
+    for b in budgets:
+        known = [v[b.measure.name] for v in values if v.get(b.measure.name) is not None]
+        best = f"best found {min(known):,.6g}" if known else "never measured"  # type: ignore[type-var]
+        met = sum(meets(v, b) for v in values)
+        parts.append(f"{b.measure.name} <= {b.limit:,.6g} ({best}; met by {met})")
+    raise ShiftnasError(
+        f"no evaluated network met the search budgets ({len(values)} networks): "
+        f"{', '.join(parts)}: relax search.budgets"
+    )
+
+
 def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]:
     """`(B, C, H, W)` of a space's input, read from its settings."""
     settings = getattr(space, "settings", None)
@@ -50,7 +80,7 @@ def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]
     if size is None or channels is None:
         raise ShiftnasError(
             f"space '{space.name}' has no input_size/in_channels settings: MACs and latency "
-            "need them; drop the flops/latency objectives for this space"
+            "need them; drop the macs/latency objectives for this space"
         )
     return batch, int(channels), int(size), int(size)
 
@@ -64,8 +94,8 @@ def params_measure(space: SearchSpace) -> Measure:
     return Measure("params", "cheap", make)
 
 
-def flops_measure(space: SearchSpace) -> Measure:
-    """MACs (fvcore's "flops"; the papers' FLOPs column), one image."""
+def macs_measure(space: SearchSpace) -> Measure:
+    """MACs of the exported network, one image (`shiftnas.profiling.flops.count_macs`)."""
     shape = input_shape(space)
 
     def make() -> Scorer:
@@ -73,7 +103,7 @@ def flops_measure(space: SearchSpace) -> Measure:
 
         return lambda archs: [float(count_macs(space.build(a), shape)) for a in archs]  # type: ignore[arg-type]
 
-    return Measure("flops", "cheap", make)
+    return Measure("macs", "cheap", make)
 
 
 def scorer_measure(name: str, make: Callable[[], Scorer], cost: Cost = "expensive") -> Measure:

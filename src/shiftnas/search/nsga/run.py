@@ -36,7 +36,7 @@ from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.checkpoint import SearchState, load_state, save_state
 from shiftnas.search.nsga.evaluation import Engine
 from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
-from shiftnas.search.nsga.objectives import Budget, Measure
+from shiftnas.search.nsga.objectives import Budget, Measure, check_some_feasible
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
 from shiftnas.search.space import SearchSpace
 from shiftnas.training.progress import make_progress
@@ -56,6 +56,7 @@ class SearchResult:
     evaluations: int  # distinct networks in the archive
     hypervolume: float
     out_dir: Path
+    stopped: str | None = None  # why the search ended before `generations`, if it did
 
 
 class GenerationLogger(Callback):
@@ -109,11 +110,19 @@ def run_search(
     engine = Engine(
         measures, budgets, archive, space.to_string, settings.workers, settings.skip_infeasible
     )
+    stopped = None
     with engine, make_progress(progress) as bar:
         task = bar.add_task("search", total=settings.generations, completed=state.generation)
         while state.generation < settings.generations:
             algorithm = state.algorithm
             pop = algorithm.ask()
+            if pop is None or len(pop) == 0:  # the operators found no network not seen before
+                stopped = (
+                    f"ended after generation {state.generation} of {settings.generations}: "
+                    f"NSGA-II found no network it had not evaluated yet ({len(archive)} distinct "
+                    "networks evaluated; the space may hold no more)"
+                )
+                break
             archs = algorithm.problem.archs(pop.get("X"))
             values = engine.evaluate(archs, state.generation + 1)
             F = _objective_matrix(values, names)
@@ -134,7 +143,7 @@ def run_search(
                 completed=state.generation,
                 description=f"search hv={logger.last['hypervolume']:.4f}",
             )
-    return _finish(out_dir, space, state, archive, names, budgets)
+    return _finish(out_dir, space, state, archive, names, budgets, stopped)
 
 
 def _new_state(
@@ -238,7 +247,10 @@ def _finish(
     archive: Archive,
     names: list[str],
     budgets: Sequence[Budget],
+    stopped: str | None = None,
 ) -> SearchResult:
+    records = archive.all()
+    check_some_feasible(budgets, [r["objectives"] for r in records])  # archive and checkpoint kept
     pop = state.algorithm.pop
     archs = state.algorithm.problem.archs(pop.get("X"))
     F, feasible = pop.get("F"), pop.get("feas")
@@ -248,7 +260,6 @@ def _finish(
             seen.add(archs[i].id)
             front.append(archive.records[archs[i].id])
     front.sort(key=lambda r: [r["objectives"][n] for n in names])
-    records = archive.all()
     all_F = _objective_matrix([r["objectives"] for r in records], names)
     all_feasible = np.array([_feasible(r["objectives"], budgets) for r in records], bool)
     archive_front = [records[i]["id"] for i in front_indices(all_F, all_feasible)]
@@ -272,8 +283,11 @@ def _finish(
             for r in front
         ],
         "archive_front": archive_front,
+        "stopped": stopped,
     }
     write_pareto_json(out_dir / "pareto.json", payload)
     front_F = _objective_matrix([r["objectives"] for r in front], names)
     plot_pareto(out_dir / "pareto.png", names, all_F, all_feasible, front_F.reshape(-1, len(names)))
-    return SearchResult(payload["front"], names, state.generation, len(archive), hv, out_dir)
+    return SearchResult(
+        payload["front"], names, state.generation, len(archive), hv, out_dir, stopped
+    )

@@ -45,7 +45,7 @@ def tiny_run_config(**sections) -> dict:
                                                  "image_size": 16}},
         "space": {"name": "mbv3", "input_size": 16, "stem_channels": 8, "head_channels": 32,
                   "layers": [{"channels": 8, "stride": 1}, {"channels": 16, "stride": 2}]},
-        "search": {"objectives": [{"name": "error"}, {"name": "params"}, {"name": "flops"}]},
+        "search": {"objectives": [{"name": "error"}, {"name": "params"}, {"name": "macs"}]},
         "tracking": {"enabled": False},
         "stages": ["supernet"],
     }  # fmt: skip

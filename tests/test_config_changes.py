@@ -19,10 +19,10 @@ def test_changed_keys_and_the_stage_that_first_reads_them():
     old = {"seed": 0, "export": {"latency_backend": "ort-cpux", "tolerance": 1e-4},
            "search": {"objectives": [{"name": "error"}]}}  # fmt: skip
     new = {"seed": 0, "export": {"latency_backend": "ort-cpu", "tolerance": 1e-4},
-           "search": {"objectives": [{"name": "error"}, {"name": "flops"}]}}  # fmt: skip
+           "search": {"objectives": [{"name": "error"}, {"name": "macs"}]}}  # fmt: skip
     assert changed_keys(old, new) == [
         ("export.latency_backend", "ort-cpux", "ort-cpu"),
-        ("search.objectives", [{"name": "error"}], [{"name": "error"}, {"name": "flops"}]),
+        ("search.objectives", [{"name": "error"}], [{"name": "error"}, {"name": "macs"}]),
     ]
     assert first_reader("export.latency_backend") == "export"
     assert first_reader("registry.alias") == "register"
@@ -94,11 +94,11 @@ def test_run_on_a_changed_config_reruns_select_only(tmp_path, monkeypatch, capsy
     root = tmp_path / "run"
     front = [
         {"id": f"n{i}", "arch": {"space": "mbv3", "genome": [i, i]},
-         "objectives": {"error": e, "params": p, "flops": f}}
+         "objectives": {"error": e, "params": p, "macs": f}}
         for i, (e, p, f) in enumerate([(0.1, 9.0, 9.0), (0.5, 1.0, 5.0), (0.3, 5.0, 1.0)])
     ]  # fmt: skip
     (root / "search").mkdir(parents=True)
-    pareto = {"objectives": ["error", "params", "flops"], "front": front}
+    pareto = {"objectives": ["error", "params", "macs"], "front": front}
     (root / "search" / "pareto.json").write_text(json.dumps(pareto))
     config = tiny_run_config(stages=["supernet", "search", "select"])
     run = RunDir(root)

@@ -30,7 +30,7 @@ def evaluator(name: str, **settings) -> dict:
          "standardise_features, taps, train_images, val_images"),
         ({"search": evaluator("rwe", probe="lasso")},
          "search.evaluator.settings.probe: Input should be 'ridge' or 'sgd' (got 'lasso')"),
-        # the default ensemble forwards its settings to rwe, naswot, synflow and flops; flops
+        # the default ensemble forwards its settings to rwe, naswot, synflow and macs; macs
         # takes no batch_size, so no forwarded key is common to all four
         ({"search": evaluator("default", batch_size=32)},
          "unknown key 'batch_size' for evaluator 'default'; allowed: members, reference, weights"),
@@ -50,7 +50,7 @@ def evaluator(name: str, **settings) -> dict:
                      "latency": {"table": "nowhere/lut.json"}}, "stages": ["supernet", "search"]},
          "search.latency.table: nowhere/lut.json does not exist"),
         ({"select": {"budgets": {"latency": 5.0}}},
-         "select.budgets: 'latency' is not a search objective (error, params, flops)"),
+         "select.budgets: 'latency' is not a search objective (error, params, macs)"),
         ({"space": {"name": "nb201"}}, "stages: needs the mbv3 supernet"),
         ({"space": {"name": "nb201"}, "stages": ["search"]},
          "search.evaluator.name: needs the mbv3 supernet"),
@@ -83,7 +83,7 @@ def test_settings_are_read_from_the_constructors():
     # ProxyEvaluator(proxy, *, batch_size=64, **kwargs) -> ScoringEvaluator(*, space, data,
     # seed, device): the pipeline supplies the last four, the factory the proxy
     assert sorted(accepted_settings("synflow", {})) == ["batch_size"]
-    assert accepted_settings("flops", {}) == {}
+    assert accepted_settings("macs", {}) == {}
     # an ensemble of two proxies forwards what both take
     assert "batch_size" in accepted_settings("ensemble", {"members": ["synflow", "naswot"]})
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shiftnas.config import load_config
+from shiftnas.pipeline.integrity import check_run_folder
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search.nsga.from_config import search_from_config
 
@@ -21,6 +22,7 @@ def search_command(
     """Search the Pareto front; running it again after a kill resumes from the last generation."""
     cfg = load_config(config)
     run = RunDir(run_dir or Path("runs") / cfg.name)
+    check_run_folder(run.root)
     run.bind(cfg)
     result = search_from_config(cfg, run.root, progress=not quiet)
     table = Table(

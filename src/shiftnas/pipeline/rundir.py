@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shiftnas.config import Config, dump_config, load_config
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import write_json_atomic, write_text_atomic
+from shiftnas.files import read_state, write_json_atomic, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,13 @@ class RunDir:
                 f"{self.root} holds a run with a different config: pass another --run-dir, "
                 "or delete the folder to start over"
             )
-        write_text_atomic(self.config_path, text)
+        if not self.config_path.exists():  # an unchanged config is not rewritten (read-only runs)
+            write_text_atomic(self.config_path, text)
 
     def state(self) -> dict[str, Any]:
         if not self.state_path.exists():
             return {"stages": {}}
-        return json.loads(self.state_path.read_text())
+        return read_state(self.state_path)
 
     def set_stage_state(self, name: str, status: str, **extra: Any) -> None:
         state = self.state()

@@ -68,27 +68,31 @@ def recover_damaged(run: RunDir, stages: list[str], console: Console) -> list[st
         names = damaged_outputs(run, stage)
         if not names:
             continue
+        first = run.root / names[0]
+        what = (
+            "is damaged (its SHA-256 differs from the one"
+            if first.exists()
+            else "is missing (it was"
+        )
+        message = (
+            f"{first} {what} recorded in state.json when stage '{stage}' finished)"
+            + (f" and {len(names) - 1} more of its files" if len(names) > 1 else "")
+            + f": stage '{stage}' runs again; the old files are in {aside}"
+        )
         for unit in sorted({_unit(run, stage, name) for name in names}):
             if unit.exists():
                 target = aside / unit.relative_to(run.root)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(unit, target)
-        what = "is missing" if not (run.root / names[0]).exists() else "differs from"
-        message = (
-            f"{run.root / names[0]} {what} the file stage '{stage}' wrote"
-            + (f" (and {len(names) - 1} more)" if len(names) > 1 else "")
-            + f": stage '{stage}' runs again; its old files are in {aside}"
-        )
-        console.print(f"[yellow]damaged:[/] {escape(message)}")
+        console.print(f"[yellow]damaged:[/] {escape(message)}", soft_wrap=True)
         run.set_stage_state(stage, "damaged", error=message[:300])
         redo.append(stage)
     return redo
 
 
 def _unit(run: RunDir, stage: str, name: str) -> Path:
-    relative = Path(name).relative_to(stage)
-    if stage in PER_NETWORK and len(relative.parts) > 0:
-        return run.stage(stage) / relative.parts[0]
+    if stage in PER_NETWORK:
+        return run.stage(stage) / Path(name).relative_to(stage).parts[0]
     return run.stage(stage)
 
 

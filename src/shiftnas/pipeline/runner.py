@@ -57,7 +57,7 @@ def run_pipeline(
                     summary = STAGES[stage](ctx)
             except KeyboardInterrupt:
                 run.set_stage_state(stage, "interrupted")
-                console.print(f"[yellow]interrupted[/] in {stage}: {RESUME_HINT}")
+                console.print(f"[yellow]interrupted[/] in {stage}: {RESUME_HINT}", soft_wrap=True)
                 raise
             except Exception as err:
                 with suppress(ShiftnasError):  # a full disk cannot record it: "running" resumes too

@@ -180,6 +180,12 @@ def test_truncated_state_json_is_one_line_for_run_and_status(run):
     (root / "state.json").write_text(text[: len(text) // 2])
     for args in (("status", "--run-dir", root), ("run", config, "--run-dir", root)):
         one_line_error(*shiftnas(*args)[::2], str(root / "state.json"), "delete it")
+    archive = (root / "search" / "archive.jsonl").read_bytes()
+    (root / "state.json").unlink()  # the fix the line gives: each stage resumes from its files
+    code, out, err = shiftnas("run", config, "--run-dir", root)
+    assert code == 0 and "damaged" not in out, err
+    assert {s["status"] for s in state(root).values()} == {"done"}
+    assert (root / "search" / "archive.jsonl").read_bytes() == archive  # nothing re-evaluated
 
 
 def test_run_dir_that_is_a_file(finished, tmp_path):

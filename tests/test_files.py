@@ -91,3 +91,28 @@ def test_damaged_file_of_one_network_takes_only_that_networks_work(tmp_path):
     assert stages["retrain"]["status"] == "damaged" and stages["select"]["status"] == "done"
     lines = console.export_text().strip().splitlines()
     assert len(lines) == 1 and "retrain/aaa/checkpoint.pt is damaged" in lines[0]
+
+
+def test_outputs_and_their_mlflow_copies_are_readable_under_umask_022(tmp_path, monkeypatch):
+    from shiftnas.config import TrackingConfig
+    from shiftnas.files import torch_save_atomic
+    from shiftnas.tracking import open_tracker
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mask = os.umask(0o022)
+    try:
+        write_bytes_atomic(tmp_path / "export" / "model.onnx", b"onnx")
+        torch_save_atomic(tmp_path / "export" / "checkpoint.pt", {"model": {}})
+        tracker = open_tracker(tmp_path, TrackingConfig(), "modes", {})
+        with tracker.start_stage("export"):
+            tracker.log_artifacts(tmp_path / "export", "export")
+        tracker.close("FINISHED")
+    finally:
+        os.umask(mask)
+    copies = list((tmp_path / "mlartifacts").rglob("model.onnx"))
+    copies += list((tmp_path / "mlartifacts").rglob("checkpoint.pt"))
+    assert len(copies) == 2
+    for path in [tmp_path / "export" / "model.onnx", tmp_path / "export" / "checkpoint.pt"]:
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    for path in copies:
+        assert path.stat().st_mode & 0o777 == 0o644, path

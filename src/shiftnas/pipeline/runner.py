@@ -2,6 +2,8 @@
 
 Each stage runs inside its own nested MLflow run. A stage's status goes to `state.json` before
 and after it runs, so `shiftnas status` can tell what is done, what was cut off and what waits.
+A finished stage's files are checked against their recorded checksums before anything runs
+(`pipeline.integrity`): a damaged one makes that stage, and only it, run again.
 """
 
 from __future__ import annotations

@@ -41,8 +41,8 @@ def os_error(err: OSError, path: Path) -> ShiftnasError:
         )
     if err.errno in _NOT_WRITABLE:
         return ShiftnasError(
-            f"cannot write {where} ({err.strerror}): make the folder writable, or pass another "
-            "--run-dir"
+            f"cannot write {where} ({err.strerror}): make its folder writable, or use another "
+            "folder (for a run: --run-dir)"
         )
     if err.errno == errno.ENOTDIR:
         return ShiftnasError(f"{where}: a file stands where a folder is needed: pass another path")

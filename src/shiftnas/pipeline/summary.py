@@ -37,7 +37,7 @@ def status_table(run: RunDir) -> Table:
             shown += f": {info.get('error', '')}"
         broken = damaged_outputs(run, stage)
         if broken:
-            shown += f", but {broken[0]} is damaged: run again to recompute the stage"
+            shown += f", but {broken[0]} is damaged or missing: run again to recompute the stage"
         finished = info.get("finished")
         when = (
             datetime.fromtimestamp(finished, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -237,7 +237,13 @@ def test_full_disk_is_one_line_and_the_run_resumes(finished, tmp_path, monkeypat
     root = tmp_path / "run"
     monkeypatch.setattr(files, "_write_all", failing_writes(errno.ENOSPC, "checkpoint.pt"))
     code, _, err = shiftnas("run", config, "--run-dir", root)
-    one_line_error(code, err, "no space left", "supernet/checkpoint.pt", "run the same command")
+    one_line_error(
+        code,
+        err,
+        "no space left",
+        f"writing {root / 'supernet' / 'checkpoint.pt'}:",
+        "run the same",
+    )
     assert state(root)["supernet"]["status"] == "running"  # the failure itself could not be saved
     assert not list(root.rglob("*.tmp"))
     monkeypatch.undo()
@@ -254,7 +260,7 @@ def test_folder_that_cannot_be_written_is_one_line(run, monkeypatch):
     (root / "state.json").write_text(json.dumps(status))
     monkeypatch.setattr(files, "_write_all", failing_writes(errno.EACCES, "state.json"))
     code, _, err = shiftnas("run", config, "--run-dir", root)
-    one_line_error(code, err, "cannot write", "state.json", "make its folder writable")
+    one_line_error(code, err, f"cannot write {root / 'state.json'} (", "make its folder writable")
     assert "select" not in state(root)  # nothing half-written
 
 

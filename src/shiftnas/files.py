@@ -32,8 +32,8 @@ OS_ERRORS_FOR_USER = frozenset(_NO_SPACE | _NOT_WRITABLE | {errno.ENOTDIR})
 
 
 def os_error(err: OSError, path: Path) -> ShiftnasError:
-    """One line for an OS error on `path` that a user can fix: full disk, no permission."""
-    where = err.filename or path
+    """One line for an OS error writing `path` that a user can fix: full disk, no permission."""
+    where = path
     if err.errno in _NO_SPACE:
         return ShiftnasError(
             f"no space left on the device writing {where}: free some space, then run the same "

@@ -134,3 +134,18 @@ def test_selected_json_without_networks_is_one_line(run):
         with pytest.raises(ShiftnasError) as err:
             ctx.selected()
         assert str(err.value).startswith(f"{path} is damaged") and problem in str(err.value)
+
+
+def test_damaged_pareto_plot_costs_no_search(run):
+    config, root = run
+    archive = (root / "search" / "archive.jsonl").stat()
+    plot = root / "search" / "pareto.png"
+    plot.write_bytes(b"not a png")
+    code, out, err = shiftnas("run", config, "--run-dir", root)
+    assert code == 0 and f"damaged: {plot} is damaged" in out, err
+    assert plot.read_bytes().startswith(b"\x89PNG")  # drawn again from the archive
+    after = (root / "search" / "archive.jsonl").stat()  # the same file: nothing evaluated
+    assert (after.st_ino, after.st_mtime_ns) == (archive.st_ino, archive.st_mtime_ns)
+    moved = [p.relative_to(root) for p in (root / "damaged").rglob("*") if p.is_file()]
+    assert [p.parts[2:] for p in moved] == [("search", "pareto.png")]
+    assert state(root)["search"]["status"] == "done"

@@ -25,6 +25,9 @@ from shiftnas.tracking.state import PENDING_FILE
 # Stages whose folder holds one entry per network (a file or a folder named by its arch id):
 # a damaged file costs that network's work only, not the whole stage's.
 PER_NETWORK = frozenset({"retrain", "robustness", "export"})
+# Files the stage writes again from its other files (the search's archive and checkpoint):
+# a damaged one is moved aside alone, and the rerun of the stage costs nothing.
+REBUILT = frozenset({"search/pareto.json", "search/pareto.png"})
 DAMAGED = "damaged"  # folder in the run folder that receives damaged outputs
 
 
@@ -60,7 +63,8 @@ def recover_damaged(run: RunDir, stages: list[str], console: Console) -> list[st
     """Mark each finished stage with a damaged output `damaged` and move that work aside.
 
     Returns the stages to recompute. A file of a per-network stage takes its network's entry
-    (`retrain/<id>/`, `robustness/<id>.json`, ...) along; any other takes the stage folder.
+    (`retrain/<id>/`, `robustness/<id>.json`, ...) along; a file in `REBUILT` goes alone; any
+    other takes the stage folder.
     """
     redo = []
     aside = run.root / DAMAGED / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -91,6 +95,8 @@ def recover_damaged(run: RunDir, stages: list[str], console: Console) -> list[st
 
 
 def _unit(run: RunDir, stage: str, name: str) -> Path:
+    if name in REBUILT:
+        return run.root / name
     if stage in PER_NETWORK:
         return run.stage(stage) / Path(name).relative_to(stage).parts[0]
     return run.stage(stage)

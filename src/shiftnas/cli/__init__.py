@@ -8,6 +8,7 @@ one line on stderr with exit code 2.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -23,6 +24,7 @@ from shiftnas.cli import retrain as retrain_cli
 from shiftnas.cli import robustness as robustness_cli
 from shiftnas.cli import search as search_cli
 from shiftnas.errors import ShiftnasError
+from shiftnas.files import OS_ERRORS_FOR_USER, os_error
 
 app = typer.Typer(
     name="shiftnas",
@@ -54,3 +56,11 @@ def main() -> None:
     except ShiftnasError as err:
         err_console.print(f"[bold red]error:[/] {escape(str(err))}", markup=True)
         sys.exit(2)
+    except OSError as err:  # a full disk or a read-only folder met outside shiftnas.files
+        if err.errno not in OS_ERRORS_FOR_USER:
+            raise
+        message = str(os_error(err, Path(err.filename or "")))
+        err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+        sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C: what was cut off was already said; no traceback
+        sys.exit(130)

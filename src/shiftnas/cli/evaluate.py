@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 import typer
 from rich.console import Console
 
@@ -16,6 +15,7 @@ from shiftnas.config import DataConfig
 from shiftnas.data import load_data
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
+from shiftnas.files import load_weights
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search import Arch, SearchSpace, get_space
 from shiftnas.search.evaluators import InheritedEvaluator, get_evaluator, list_evaluators
@@ -100,7 +100,7 @@ def _inherited(run_dir: Path | None, arch: str | None) -> None:
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     architecture = space.canonical(_read_arch(space, arch))
     supernet = Mbv3Supernet(space)
-    supernet.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["model"])
+    supernet.load_state_dict(load_weights(ckpt))
     device = resolve_device(cfg.device)
     evaluator = InheritedEvaluator(
         supernet.to(device), data, cfg.supernet.bn_recalibration_batches, seed=cfg.seed,

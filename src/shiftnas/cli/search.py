@@ -10,6 +10,7 @@ from rich.table import Table
 
 from shiftnas.config import load_config
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.integrity import check_run_folder
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search.nsga.from_config import search_from_config
 
@@ -23,6 +24,7 @@ def search_command(
     cfg = load_config(config)
     check_config(cfg, str(config), stages=["search"])
     run = RunDir(run_dir or Path("runs") / cfg.name)
+    check_run_folder(run.root)
     console = Console()
     for line in run.bind(cfg):
         console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from shiftnas.errors import ShiftnasError
 from shiftnas.export import tensorrt as trt_export
 from shiftnas.export.card import make_card
 from shiftnas.export.onnx import OPSET, check_parity, export_onnx
-from shiftnas.files import read_jsonl, write_bytes_atomic, write_json_atomic
+from shiftnas.files import read_json, read_jsonl, write_bytes_atomic, write_json_atomic
 from shiftnas.profiling.flops import network_cost
 
 
@@ -120,7 +119,7 @@ def shift_summary(path: Path) -> dict[str, Any] | None:
     """The headline shift metrics of `robustness/<arch-id>.json`, without the curves."""
     if not path.exists():
         return None
-    result = json.loads(Path(path).read_text())
+    result = read_json(path)
     network = result.get("network", {})
     fills = {
         fill: {k: v for k, v in metrics.items() if k != "offset_curve"}

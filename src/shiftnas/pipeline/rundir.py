@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import yaml
 
 from shiftnas.config import Config, dump_config, load_config
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import write_json_atomic, write_text_atomic
+from shiftnas.files import read_state, write_json_atomic, write_text_atomic
 from shiftnas.pipeline.changes import apply_config_change
 
 
@@ -64,7 +63,7 @@ class RunDir:
     def state(self) -> dict[str, Any]:
         if not self.state_path.exists():
             return {"stages": {}}
-        return json.loads(self.state_path.read_text())
+        return read_state(self.state_path)
 
     def set_stage_state(self, name: str, status: str, **extra: Any) -> None:
         state = self.state()

@@ -2,11 +2,14 @@
 
 Each stage runs inside its own nested MLflow run. A stage's status goes to `state.json` before
 and after it runs, so `shiftnas status` can tell what is done, what was cut off and what waits.
+A finished stage's files are checked against their recorded checksums before anything runs
+(`pipeline.integrity`): a damaged one makes that stage, and only it, run again.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,15 @@ from rich.console import Console
 from shiftnas.config import Config
 from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
+from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.integrity import (
+    RESUME_HINT,
+    check_run_folder,
+    nothing_to_do,
+    record_outputs,
+    recover_damaged,
+)  # fmt: skip
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.stages import STAGES, StageContext
 from shiftnas.tracking import open_tracker
@@ -38,11 +49,15 @@ def run_pipeline(
     console = console or Console()
     check_config(config, source)
     device = resolve_device(config.device)
+    check_run_folder(Path(run_dir))
     run = RunDir(Path(run_dir))
     ctx = StageContext(config, run, device, console=console, progress=progress)
     check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
     for line in run.bind(config):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    recover_damaged(run, config.stages, console)
+    if nothing_to_do(run, config.stages, console):
+        return run  # a finished run writes nothing: it may be read-only
     tracker = open_tracker(run.root, config.tracking, config.name, config.model_dump(mode="json"))
     ctx.tracker = tracker
     try:
@@ -59,11 +74,14 @@ def run_pipeline(
                     summary = STAGES[stage](ctx)
             except KeyboardInterrupt:
                 run.set_stage_state(stage, "interrupted")
+                console.print(f"[yellow]interrupted[/] in {stage}: {RESUME_HINT}", soft_wrap=True)
                 raise
             except Exception as err:
-                run.set_stage_state(stage, "failed", error=str(err).splitlines()[0][:300])
+                with suppress(ShiftnasError):  # a full disk cannot record it: "running" resumes too
+                    run.set_stage_state(stage, "failed", error=str(err).splitlines()[0][:300])
                 raise
-            run.set_stage_state(stage, "done", finished=time.time(), summary=_jsonable(summary))
+            run.set_stage_state(stage, "done", finished=time.time(), summary=_jsonable(summary),
+                                outputs=record_outputs(run, stage))  # fmt: skip
             console.print(f"[green]✓[/] {stage}")
     except BaseException:
         tracker.close("KILLED")

@@ -8,7 +8,6 @@ whose output is already complete.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,7 +20,7 @@ from rich.console import Console
 from shiftnas.config import Config
 from shiftnas.data import DataSplits, load_data
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import read_jsonl, write_json_atomic
+from shiftnas.files import damaged, read_json, read_jsonl, write_json_atomic
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.select import select_from_front
 from shiftnas.search import Arch, get_space
@@ -59,7 +58,21 @@ class StageContext:
             raise ShiftnasError(
                 f"{path} is missing: add 'select' (and 'search') to stages, or run them first"
             )
-        return [Arch.from_json(m["arch"]) for m in json.loads(path.read_text())["selected"]]
+        members = read_output(path, {"selected": list})["selected"]
+        try:
+            return [Arch.from_json(m["arch"]) for m in members]
+        except (KeyError, TypeError, ShiftnasError):
+            raise damaged(path, "an entry of 'selected' has no valid 'arch'") from None
+
+
+def read_output(path: Path, keys: dict[str, type]) -> dict[str, Any]:
+    """The JSON object an earlier stage wrote to `path`, holding `keys` of the given types;
+    `ShiftnasError` naming the file when it is not JSON or lacks one of them."""
+    payload = read_json(path)
+    for key, kind in keys.items():
+        if not isinstance(payload, dict) or not isinstance(payload.get(key), kind):
+            raise damaged(path, f"no '{key}' ({kind.__name__})")
+    return payload
 
 
 def _log_jsonl(ctx: StageContext, path: Path, prefix: str = "", step_key: str = "epoch") -> None:
@@ -107,7 +120,7 @@ def select_stage(ctx: StageContext) -> dict[str, Any]:
     pareto = ctx.run.stage("search") / "pareto.json"
     if not pareto.exists():
         raise ShiftnasError(f"{pareto} is missing: the select stage needs a finished search")
-    payload = json.loads(pareto.read_text())
+    payload = read_output(pareto, {"front": list, "objectives": list})
     settings = ctx.config.select
     selected = select_from_front(
         payload["front"], payload["objectives"], settings.k, settings.strategy, settings.budgets
@@ -177,7 +190,7 @@ def register_stage(ctx: StageContext) -> dict[str, Any]:
     for arch in ctx.selected():
         arch_id = ctx.space.canonical(arch).id
         folder = ctx.run.stage("export") / arch_id
-        card = json.loads((folder / "card.json").read_text())
+        card = read_output(folder / "card.json", {})
         tags = {k: v for k, v in card_figures(card).items() if v is not None}
         if "accuracy" not in tags or "latency_ms" not in tags:
             raise ShiftnasError(

@@ -9,8 +9,9 @@ from typing import Any
 from rich.table import Table
 
 from shiftnas.config import STAGE_ORDER
+from shiftnas.pipeline.integrity import RESUME_HINT, damaged_outputs
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.pipeline.stages import card_figures
+from shiftnas.pipeline.stages import card_figures, read_output
 
 
 def status_table(run: RunDir) -> Table:
@@ -25,12 +26,18 @@ def status_table(run: RunDir) -> Table:
             continue
         info = stages.get(stage, {})
         status = info.get("status", "pending")
-        colour = {"done": "green", "running": "yellow", "interrupted": "yellow", "failed": "red"}
+        colour = {"done": "green", "running": "yellow", "interrupted": "yellow", "failed": "red",
+                  "damaged": "red"}  # fmt: skip
         shown = f"[{colour.get(status, 'dim')}]{status}[/]"
         if status == "running":
             shown += " (cut off or still running: run again to resume)"
-        if status == "failed":
+        if status == "interrupted":
+            shown += f" ({RESUME_HINT})"
+        if status in ("failed", "damaged"):
             shown += f": {info.get('error', '')}"
+        broken = damaged_outputs(run, stage)
+        if broken:
+            shown += f", but {broken[0]} is damaged or missing: run again to recompute the stage"
         finished = info.get("finished")
         when = (
             datetime.fromtimestamp(finished, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -59,7 +66,7 @@ def selected_table(run: RunDir) -> Table | None:
                    "ONNX"):  # fmt: skip
         table.add_column(column)
     for path in cards:
-        figures = card_figures(json.loads(path.read_text()))
+        figures = card_figures(read_output(path, {}))
         acc, latency = figures["accuracy"], figures["latency_ms"]
         consistency = figures["shift_consistency"]
         table.add_row(

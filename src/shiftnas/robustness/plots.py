@@ -22,7 +22,12 @@ def _png(fig: Any) -> bytes:
 
 def offset_curves_png(curves: dict[str, dict[str, Any]]) -> bytes:
     """Accuracy against the diagonal offset; `curves[label][fill] = {"offset", "accuracy"}`.
-    Solid lines: the network; dashed: its "without" twin (any label ending in 'without')."""
+    Solid lines: the network; dashed: its "without" twin (any label containing 'without')."""
+    return _png(offset_curves_figure(curves))
+
+
+def offset_curves_figure(curves: dict[str, dict[str, Any]]) -> Any:
+    """The figure of `offset_curves_png`; its legend sits below the axes, clear of the data."""
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for label, fills in curves.items():
         style = "--" if "without" in label else "-"
@@ -34,8 +39,8 @@ def offset_curves_png(curves: dict[str, dict[str, Any]]) -> bytes:
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Accuracy against input shift")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _png(fig)
+    ax.legend(fontsize=8, loc="upper center", ncol=2, bbox_to_anchor=(0.5, -0.18))
+    return fig
 
 
 def ablation_png(cells: dict[str, dict[str, Any]], fill: str) -> bytes:

@@ -88,9 +88,28 @@ def make_plots(result: dict[str, Any], history: list[dict[str, Any]]) -> dict[st
 
 _TITLES = {
     "accuracy_vs_shift.png": "Accuracy against shift",
-    "ablation.png": "Table III: filter x augmentation",
+    "ablation.png": "Clean and shifted accuracy of the four ablation networks",
     "training.png": "Retraining curves",
 }
+_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def _curves_caption(result: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """What the accuracy-against-shift plot compares, including how differently the two
+    networks were trained (the twin is the ablation's, trained from scratch)."""
+    trained = f"{len(history)} epoch(s), see the retraining curves" if history else "retrained"
+    caption = f"Solid lines: the retrained network ({trained})."
+    twin = (result.get("ablation") or {}).get("without_filter-noaug")
+    if twin:
+        caption += (
+            " Dashed: its without-filter twin from the Table III ablation, trained from "
+            f"scratch without augmentation for {twin['epochs']} epoch(s). The two differ in "
+            "training as well as in the filter, so the gap between the lines is not the "
+            "filter's effect alone; Table III compares networks trained alike."
+        )
+    return caption
+
+
 _CSS = """body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px}
 th{background:#f3f3f3}td:not(:first-child){text-align:right}img{max-width:100%}
@@ -129,15 +148,19 @@ def write_report(
         sections_html += ["<h2>Table III ablation</h2>", f"<p>{html.escape(note)}</p>",
                           _html_table(header, rows)]  # fmt: skip
     for name, png in plots.items():
-        sections_md.append(f"## {_TITLES[name]}\n\n![{_TITLES[name]}]({name})")
+        heading = _TITLES[name]
+        caption = _curves_caption(result, history) if name == "accuracy_vs_shift.png" else ""
+        sections_md.append(f"## {heading}\n\n![{heading}]({name})")
         data = base64.b64encode(png).decode("ascii")
-        title = _TITLES[name]
-        image = f'<img alt="{title}" src="data:image/png;base64,{data}">'
-        sections_html.append(f"<h2>{title}</h2>{image}")
+        image = f'<img alt="{heading}" src="data:image/png;base64,{data}">'
+        sections_html.append(f"<h2>{heading}</h2>{image}")
+        if caption:
+            sections_md.append(caption)
+            sections_html.append(f"<p>{html.escape(caption)}</p>")
     md_path, html_path = out_dir / "report.md", out_dir / "report.html"
     write_text_atomic(md_path, "\n\n".join(sections_md) + "\n")
     page = (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{_VIEWPORT}"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
         + "\n".join(sections_html) + "</body></html>\n"
     )  # fmt: skip

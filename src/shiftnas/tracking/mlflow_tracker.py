@@ -99,6 +99,9 @@ class MlflowTracker:
         if is_http(uri):
             use_short_http_timeouts()
             require_reachable(uri)
+        # MLflow logs each SQL error with its traceback (a full disk: hundreds of lines); a store
+        # that stops answering is reported once, in one line, by `_go_offline`
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
         try:
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             tracker = cls(run_dir, uri, client, state or TrackingState(tracking_uri=uri))

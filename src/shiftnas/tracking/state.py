@@ -12,7 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
+from shiftnas.files import (
+    append_jsonl,
+    damaged,
+    read_json,
+    read_jsonl,
+    write_json_atomic,
+    write_text_atomic,
+)  # fmt: skip
 
 STATE_FILE = "tracking.json"
 PENDING_FILE = "tracking_pending.jsonl"
@@ -33,7 +40,11 @@ class TrackingState:
         path = Path(run_dir) / STATE_FILE
         if not path.exists():
             return None
-        return cls(**json.loads(path.read_text()))
+        data = read_json(path)
+        try:
+            return cls(**data)
+        except TypeError:
+            raise damaged(path, "not the ids of MLflow runs") from None
 
     def save(self, run_dir: Path) -> None:
         write_json_atomic(Path(run_dir) / STATE_FILE, asdict(self))

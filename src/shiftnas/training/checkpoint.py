@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from shiftnas.errors import ShiftnasError
-from shiftnas.files import torch_save_atomic
+from shiftnas.files import torch_load, torch_save_atomic
 
 
 def rng_states() -> dict[str, Any]:
@@ -35,13 +34,10 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any] | None:
-    """The saved state, or None when there is none; a damaged file is reported, not ignored."""
+    """The saved state, or None when there is none.
+
+    Raises `ShiftnasError` naming the file when it cannot be read as a checkpoint (truncated,
+    overwritten, or not a `torch.save` dictionary): a damaged file is reported, not ignored.
+    """
     path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location=device, weights_only=False)
-    except Exception as err:  # a torn file cannot happen with atomic writes, but a foreign one can
-        raise ShiftnasError(
-            f"checkpoint {path} cannot be read ({type(err).__name__}): delete it to start over"
-        ) from None
+    return torch_load(path, device) if path.exists() else None

@@ -3,7 +3,9 @@
 One line is appended (and fsynced) as soon as a network's measures are all known, so a kill
 loses at most the networks being evaluated at that moment. On start the file is read back and
 its networks are never evaluated again; because the values come from the file, a resumed search
-sees exactly the numbers the interrupted one saw.
+sees exactly the numbers the interrupted one saw. Each line is checked against `ArchiveRecord`
+as it is read: a damaged one is reported with its line number (`ShiftnasError`), a torn last
+line (a kill mid-append) is dropped with a warning and cut off by the next append.
 """
 
 from __future__ import annotations
@@ -11,28 +13,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from shiftnas.files import append_jsonl, read_jsonl, write_bytes_atomic
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shiftnas.files import append_jsonl, damaged, numbered_jsonl
 from shiftnas.search.arch import Arch
 
 Values = dict[str, float | None]  # None: not evaluated (a cheap budget already failed)
+
+
+class ArchiveRecord(BaseModel):
+    """The fields of one archive line that the search reads back."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    arch: dict[str, Any]
+    objectives: Values
 
 
 class Archive:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.records: dict[str, dict[str, Any]] = {}
-        self._drop_torn_tail()
-        for record in read_jsonl(self.path):
+        for number, record in numbered_jsonl(self.path):
+            try:
+                ArchiveRecord.model_validate(record)
+            except ValidationError as err:
+                first = err.errors()[0]
+                field = ".".join(map(str, first["loc"])) or "record"
+                raise damaged(self.path, f"line {number}: {field}: {first['msg']}") from None
             self.records.setdefault(record["id"], record)
-
-    def _drop_torn_tail(self) -> None:
-        """A kill mid-append leaves a line without its newline; the next append would glue a
-        record onto it, so cut it off before appending anything."""
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            write_bytes_atomic(self.path, data[: data.rfind(b"\n") + 1])
 
     def __contains__(self, arch_id: str) -> bool:
         return arch_id in self.records

@@ -18,6 +18,7 @@ from shiftnas.config import Config
 from shiftnas.data import DataSplits, load_data, random_shifts, shift_batch
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
+from shiftnas.files import load_weights
 from shiftnas.search.arch import Arch
 from shiftnas.search.nsga.objectives import (
     Budget,
@@ -52,8 +53,7 @@ class _Context:
             from shiftnas.search.supernet import Mbv3Supernet
 
             supernet = Mbv3Supernet(self.space)
-            state = torch.load(ckpt, map_location="cpu", weights_only=False)["model"]
-            supernet.load_state_dict(state)
+            supernet.load_state_dict(load_weights(ckpt))
             self._supernet = supernet.to(self.device).eval()
         return self._supernet
 

@@ -30,7 +30,13 @@ from pymoo.termination import get_termination
 
 from shiftnas.config import SearchConfig
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
+from shiftnas.files import (
+    append_jsonl,
+    read_json,
+    read_jsonl,
+    write_json_atomic,
+    write_text_atomic,
+)  # fmt: skip
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.checkpoint import SearchState, load_state, save_state
@@ -218,7 +224,7 @@ def _bind(
         )
     )
     if path.exists():
-        if json.loads(path.read_text()) != fingerprint:
+        if read_json(path) != fingerprint:
             raise ShiftnasError(
                 f"{path.parent} holds a search with other settings (see {path.name}): pass "
                 "another run directory, or delete that folder to start over"

@@ -188,6 +188,10 @@ def search_from_config(
 ) -> SearchResult:
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
     run_dir = Path(run_dir)
+    if cfg.search.executor == "ray":
+        from shiftnas.search.nsga.ray_executor import require_ray
+
+        require_ray()  # before minutes of data loading
     names = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
     if "shift_error" in names or ("error" in names and cfg.search.evaluator.name == "inherited"):
         require_supernet(run_dir)  # before minutes of data loading

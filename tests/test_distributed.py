@@ -160,3 +160,15 @@ def test_incomplete_torchrun_environment_is_one_line(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ShiftnasError, match="RANK, MASTER_ADDR, MASTER_PORT is not set"):
         distributed.setup(torch.device("cpu"))
+
+
+def test_the_pipeline_refuses_to_run_as_a_torchrun_job(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from shiftnas.cli import app
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    result = CliRunner().invoke(app, ["run", "--run-dir", str(tmp_path / "run")])
+    assert isinstance(result.exception, ShiftnasError)
+    assert "shiftnas supernet train" in str(result.exception)
+    assert not (tmp_path / "run").exists()  # refused before anything was written

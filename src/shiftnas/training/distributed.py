@@ -68,6 +68,16 @@ class Ranks:
         return slice(self.rank * size, (self.rank + 1) * size)
 
 
+def launched_by_torchrun() -> bool:
+    """Whether this process is one of several ranks (`WORLD_SIZE > 1`)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def is_main_process() -> bool:
+    """Rank 0, or a plain single process: the one that prints and writes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def setup(device: torch.device) -> Ranks:
     """Join the `torchrun` job when `WORLD_SIZE > 1` (`env://`; `nccl` on CUDA, else `gloo`).
 
@@ -75,9 +85,9 @@ def setup(device: torch.device) -> Ranks:
     several networks in one process) reuses the group. Raises ShiftnasError when the variables
     torchrun sets are incomplete.
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    if not launched_by_torchrun():
         return Ranks(device=device)
+    world = int(os.environ["WORLD_SIZE"])
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)

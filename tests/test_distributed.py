@@ -13,16 +13,18 @@ import os
 import signal
 import socket
 
+import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
 
-from shiftnas.config import DataConfig, ShapesConfig, SupernetConfig
+from shiftnas.config import DataConfig, RetrainConfig, ShapesConfig, SupernetConfig
 from shiftnas.data import load_data
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import get_space
 from shiftnas.search.train_supernet import train_supernet
 from shiftnas.training import distributed
+from shiftnas.training.retrain import retrain
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
@@ -68,7 +70,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _rank(rank, world, port, space, data, out, kill_at):
+def _rank(rank, world, port, job, kill_at):
     os.environ.update(
         RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo",
@@ -90,14 +92,19 @@ def _rank(rank, world, port, space, data, out, kill_at):
             return step
 
         module.supernet_step = killing_step
-    train_supernet(space, data, CONFIG, out, progress=False)
+    job()
 
 
-def _launch(space, data, out, kill_at=None):
+def _launch(job, kill_at=None):
+    """Run `job()` on 2 forked ranks (a fork needs no pickling of the space and data)."""
     mp.start_processes(
-        _rank, args=(2, _free_port(), space, data, out, kill_at), nprocs=2, join=True,
-        start_method="fork",
-    )  # fmt: skip
+        _rank, args=(2, _free_port(), job, kill_at), nprocs=2, join=True, start_method="fork"
+    )
+
+
+def _supernet_job(setup, out):
+    space, data = setup
+    return lambda: train_supernet(space, data, CONFIG, out, progress=False)
 
 
 def _assert_same_weights(saved, reference):
@@ -113,8 +120,7 @@ def _assert_same_weights(saved, reference):
 
 
 def test_two_ranks_train_the_weights_of_one_process(setup, one_process, tmp_path):
-    space, data = setup
-    _launch(space, data, tmp_path)
+    _launch(_supernet_job(setup, tmp_path))
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     assert saved["step"] == 8
     reference, reference_metrics = one_process
@@ -128,16 +134,29 @@ def test_two_ranks_train_the_weights_of_one_process(setup, one_process, tmp_path
 
 
 def test_a_killed_rank_resumes_from_the_checkpoint(setup, one_process, tmp_path):
-    space, data = setup
     # rank 1 dies at the start of step 7 (0-based); rank 0's last checkpoint is after step 6
     with pytest.raises(mp.ProcessExitedException):
-        _launch(space, data, tmp_path, kill_at=7)
+        _launch(_supernet_job(setup, tmp_path), kill_at=7)
     assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["step"] == 6
-    _launch(space, data, tmp_path)  # the same command again
+    _launch(_supernet_job(setup, tmp_path))  # the same command again
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     assert saved["step"] == 8
     _assert_same_weights(saved["model"], one_process[0])
     assert [m["epoch"] for m in _metrics(tmp_path)] == [0, 1]
+
+
+def test_two_ranks_retrain_the_weights_of_one_process(setup, tmp_path):
+    space, data = setup
+    arch = space.sample(np.random.default_rng(1))
+    config = RetrainConfig(epochs=1, batch_size=20, lr=0.05, augment={"cutout": 4})
+    one = retrain(space, arch, data, config, tmp_path / "one", progress=False)
+    _launch(lambda: retrain(space, arch, data, config, tmp_path / "two", progress=False))
+    saved = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=False)
+    assert saved["step"] == 4
+    _assert_same_weights(saved["model"], one.model.state_dict())
+    (mine,), (theirs,) = _metrics(tmp_path / "two"), _metrics(tmp_path / "one")
+    assert mine["val_acc"] == pytest.approx(theirs["val_acc"], abs=1 / 20)  # 20 images: 1 may flip
+    assert mine["train_loss"] == pytest.approx(theirs["train_loss"], rel=1e-3)
 
 
 def test_global_batch_must_split_over_ranks():

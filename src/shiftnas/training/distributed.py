@@ -10,7 +10,7 @@ The rule that makes N ranks train the same network as one process (same seed, sa
 - every rank walks the same seeded epoch order and augments the whole global batch with the
   step's generator, then keeps its contiguous `batch_size / N` slice of it (its shard);
 - every rank trains the same paths at a step (a pure function of `(seed, step)`);
-- BatchNorm statistics are those of the global batch (`SyncedBatchNorm2d`), as in one process;
+- BatchNorm statistics are those of the global batch (`sync_batchnorm`), as in one process;
 - after all backward passes of a step, the gradients are averaged over ranks in one all-reduce.
 
 Why an explicit all-reduce and not `DistributedDataParallel`: a fair supernet step runs 13
@@ -162,6 +162,7 @@ class _AllReduceSum(torch.autograd.Function):
 
 class SyncedBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d whose training-mode statistics are those of the global batch of all ranks.
+    For the CPU (`gloo`); on CUDA `sync_batchnorm` uses torch's `nn.SyncBatchNorm`.
 
     Input and output `(B, C, H, W)`. Per-channel sums and sums of squares of the local batch are
     all-reduced with a differentiable all-reduce, so the backward pass carries the
@@ -173,13 +174,15 @@ class SyncedBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
-        n_local = torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device)
-        local = torch.cat([x.sum((0, 2, 3)), (x * x).sum((0, 2, 3)), n_local])
+        xf = x.float()  # statistics in float32 also under autocast
+        n_local = torch.tensor([x.numel() / x.shape[1]], device=x.device)
+        local = torch.cat([xf.sum((0, 2, 3)), (xf * xf).sum((0, 2, 3)), n_local])
         total = _AllReduceSum.apply(local)
         channels = x.shape[1]
         n = total[-1]
         mean = total[:channels] / n
-        var = total[channels : 2 * channels] / n - mean * mean  # biased, as BatchNorm normalises
+        # biased, as BatchNorm normalises; E[x^2] - E[x]^2 may round below 0
+        var = torch.clamp(total[channels : 2 * channels] / n - mean * mean, min=0.0)
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
@@ -192,17 +195,20 @@ class SyncedBatchNorm2d(nn.BatchNorm2d):
                 unbiased = var.detach() * n / (n - 1)
                 self.running_var.mul_(1 - m).add_(unbiased, alpha=m)
         shape = (1, channels, 1, 1)
-        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        return y.to(x.dtype)
 
 
 def sync_batchnorm(model: nn.Module, ranks: Ranks) -> nn.Module:
-    """Replace every BatchNorm2d of `model` by a `SyncedBatchNorm2d` with the same state,
-    in place, when distributed (before the optimiser is made: the parameters are new)."""
+    """Make every BatchNorm2d of `model` use the global batch's statistics, in place, when
+    distributed (before the optimiser is made: the parameters are new): torch's fused
+    `nn.SyncBatchNorm` on CUDA, `SyncedBatchNorm2d` on the CPU. State dicts are unchanged."""
     if not ranks.distributed:
         return model
+    if ranks.device.type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
     for name, child in list(model.named_children()):
         if type(child) is nn.BatchNorm2d:
             synced = SyncedBatchNorm2d(

@@ -109,3 +109,13 @@ def test_executor_settings_are_checked_in_the_config():
         config_from_dict({"search": {"ray": {"address": "http://h:8265"}}})
     with pytest.raises(ShiftnasError, match=r"search\.executor"):
         config_from_dict({"search": {"executor": "dask"}})
+
+
+def test_pipeline_without_ray_stops_before_the_supernet(monkeypatch, tmp_path):
+    from shiftnas.pipeline import run_pipeline
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    cfg = config_from_dict({"search": {"executor": "ray"}})
+    with pytest.raises(ShiftnasError, match=r"\.\[ray\]"):
+        run_pipeline(cfg, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()

@@ -23,6 +23,10 @@ def run_pipeline(
     config: Config, run_dir: Path, progress: bool = True, console: Console | None = None
 ) -> RunDir:
     console = console or Console()
+    if config.search.executor == "ray" and "search" in config.stages:
+        from shiftnas.search.nsga.ray_executor import require_ray
+
+        require_ray()  # now, not after hours of supernet training
     device = resolve_device(config.device)
     run = RunDir(Path(run_dir))
     ctx = StageContext(config, run, device, console=console, progress=progress)

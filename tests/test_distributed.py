@@ -70,41 +70,53 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _rank(rank, world, port, job, kill_at):
+def _rank(rank, world, port, job):
     os.environ.update(
         RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo",
     )  # fmt: skip
     torch.set_num_threads(1)
-    if kill_at is not None and rank == 1:
+    job(rank)
+
+
+def _launch(job):
+    """Run `job(rank)` on 2 forked ranks (a fork needs no pickling of the space and data)."""
+    mp.start_processes(_rank, args=(2, _free_port(), job), nprocs=2, start_method="fork")
+
+
+def _supernet_job(setup, out, kill_at=None):
+    """Train the supernet; rank 1 dies at the start of step `kill_at`, and each rank lists the
+    steps it trained in `out/steps-<rank>.txt`."""
+    space, data = setup
+
+    def job(rank):
         import shiftnas.search.train_supernet as module
 
         real = module.supernet_step
 
-        def killing_step(*args, **kwargs):
+        def logging_step(*args, **kwargs):
             step_fn = real(*args, **kwargs)
 
             def step(model, x, y, index, ctx):
-                if index == kill_at:
+                if index == kill_at and rank == 1:
                     os.kill(os.getpid(), signal.SIGKILL)  # a hard kill: no cleanup, no checkpoint
+                with open(out / f"steps-{rank}.txt", "a") as log:
+                    log.write(f"{index}\n")
                 return step_fn(model, x, y, index, ctx)
 
             return step
 
-        module.supernet_step = killing_step
-    job()
+        module.supernet_step = logging_step  # in this forked child only
+        train_supernet(space, data, CONFIG, out, progress=False)
+
+    return job
 
 
-def _launch(job, kill_at=None):
-    """Run `job()` on 2 forked ranks (a fork needs no pickling of the space and data)."""
-    mp.start_processes(
-        _rank, args=(2, _free_port(), job, kill_at), nprocs=2, join=True, start_method="fork"
-    )
-
-
-def _supernet_job(setup, out):
-    space, data = setup
-    return lambda: train_supernet(space, data, CONFIG, out, progress=False)
+def _steps(folder, rank):
+    path = folder / f"steps-{rank}.txt"
+    steps = [int(line) for line in path.read_text().split()]
+    path.unlink()
+    return steps
 
 
 def _assert_same_weights(saved, reference):
@@ -136,9 +148,13 @@ def test_two_ranks_train_the_weights_of_one_process(setup, one_process, tmp_path
 def test_a_killed_rank_resumes_from_the_checkpoint(setup, one_process, tmp_path):
     # rank 1 dies at the start of step 7 (0-based); rank 0's last checkpoint is after step 6
     with pytest.raises(mp.ProcessExitedException):
-        _launch(_supernet_job(setup, tmp_path), kill_at=7)
+        _launch(_supernet_job(setup, tmp_path, kill_at=7))
     assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["step"] == 6
+    assert _steps(tmp_path, 1) == list(range(7))
+    assert _steps(tmp_path, 0)[:7] == list(range(7))  # and maybe the start of step 7
     _launch(_supernet_job(setup, tmp_path))  # the same command again
+    # both ranks went on from rank 0's checkpoint: step 6 again, then 7
+    assert _steps(tmp_path, 0) == [6, 7] and _steps(tmp_path, 1) == [6, 7]
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     assert saved["step"] == 8
     _assert_same_weights(saved["model"], one_process[0])
@@ -150,7 +166,7 @@ def test_two_ranks_retrain_the_weights_of_one_process(setup, tmp_path):
     arch = space.sample(np.random.default_rng(1))
     config = RetrainConfig(epochs=1, batch_size=20, lr=0.05, augment={"cutout": 4})
     one = retrain(space, arch, data, config, tmp_path / "one", progress=False)
-    _launch(lambda: retrain(space, arch, data, config, tmp_path / "two", progress=False))
+    _launch(lambda rank: retrain(space, arch, data, config, tmp_path / "two", progress=False))
     saved = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=False)
     assert saved["step"] == 4
     _assert_same_weights(saved["model"], one.model.state_dict())

@@ -88,11 +88,20 @@ def test_ray_gives_the_archive_front_and_resume_of_the_local_executor(cluster, t
 
 
 @needs_ray
-def test_a_cluster_without_latency_host_is_refused(cluster, monkeypatch):
-    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 2.0})
-    serial = Measure("latency", "expensive", lambda: FakeLatency(), serial=True)
-    engine = Engine([serial], [], None, str, ray=SearchRayConfig())  # type: ignore[arg-type]
-    with pytest.raises(ShiftnasError, match="no node with the resource 'latency_host'"):
+@pytest.mark.parametrize(
+    ("resources", "cost", "serial", "message"),
+    [
+        ({"CPU": 2.0}, "expensive", True, "no node with the resource 'latency_host'"),
+        ({"latency_host": 1.0}, "expensive", False, "no CPU for the estimates"),
+    ],
+)
+def test_a_cluster_without_what_the_measures_need_is_refused(
+    cluster, monkeypatch, resources, cost, serial, message
+):
+    monkeypatch.setattr(ray, "cluster_resources", lambda: resources)
+    measure = Measure("m", cost, lambda: FakeLatency(), serial=serial)
+    engine = Engine([measure], [], None, str, ray=SearchRayConfig())  # type: ignore[arg-type]
+    with pytest.raises(ShiftnasError, match=message):
         engine.ray_executor()
 
 

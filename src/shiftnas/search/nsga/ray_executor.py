@@ -54,7 +54,8 @@ class _Scorers:
 
 
 class RayExecutor:
-    """`workers` actors for `pooled` measures and one latency-host actor for `serial` ones.
+    """`workers` actors (at most one per CPU of the cluster) for `pooled` measures and one
+    latency-host actor for `serial` ones.
 
     Connects to `settings.address`, or starts a local cluster (`settings.num_cpus` CPUs, default
     `workers`, plus one `latency_host`) that `close` stops again. Raises ShiftnasError when ray is
@@ -72,6 +73,8 @@ class RayExecutor:
         ray = require_ray()
         self._ray = ray
         self._started = False
+        self._pooled: list[Any] = []
+        self._latency: Any = None
         if not ray.is_initialized():
             self._connect(settings, workers)
         if serial and ray.cluster_resources().get(LATENCY_RESOURCE, 0) < 1:
@@ -82,13 +85,19 @@ class RayExecutor:
                 f"'{{\"{LATENCY_RESOURCE}\": 1}}' --num-cpus=0, or use search.latency.table"
             )
         actor = ray.remote(_Scorers)
-        self._pooled = []
         if pooled:
+            # no more actors than CPUs: an actor that cannot be placed would hold its tasks
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            if cpus < 1:
+                self.close()
+                raise ShiftnasError(
+                    "the Ray cluster has no CPU for the estimates: add a node with CPUs "
+                    "(ray start --address HEAD:6379)"
+                )
             measures = ray.put(list(pooled))
             self._pooled = [
-                actor.options(num_cpus=1).remote(measures, 1) for _ in range(max(1, workers))
+                actor.options(num_cpus=1).remote(measures, 1) for _ in range(min(workers, cpus))
             ]
-        self._latency = None
         if serial:
             self._latency = actor.options(num_cpus=0, resources={LATENCY_RESOURCE: 1}).remote(
                 list(serial), None
@@ -130,7 +139,7 @@ class RayExecutor:
 
     def close(self) -> None:
         """Stop the actors, and the local cluster when this executor started it."""
-        for actor in [*self._pooled, self._latency] if hasattr(self, "_pooled") else []:
+        for actor in [*self._pooled, self._latency]:
             if actor is not None:
                 self._ray.kill(actor)
         self._pooled, self._latency = [], None

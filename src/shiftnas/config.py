@@ -190,7 +190,7 @@ class SearchConfig(Section):
     generations: int = Field(default=50, ge=1, le=100_000)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)  # None: the run's seed
     workers: int = Field(default=1, ge=1, le=256)  # 1: evaluate in-process
-    executor: Literal["local", "ray"] = "local"  # ray: estimates as Ray tasks (`search.ray`)
+    executor: Literal["local", "ray"] = "local"  # ray: on `workers` Ray actors (`search.ray`)
     ray: SearchRayConfig = SearchRayConfig()
     crossover_prob: float = Field(default=0.9, ge=0.0, le=1.0)
     # polynomial mutation on integer genes: a small distribution index (pymoo's integer

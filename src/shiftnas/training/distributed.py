@@ -133,8 +133,8 @@ def average_gradients(model: nn.Module, ranks: Ranks, totals: list[float]) -> li
     if not ranks.distributed:
         return totals
     grads = [p.grad for p in model.parameters() if p.grad is not None]
-    stats = torch.tensor(totals, dtype=torch.float64)
-    flat = torch.cat([g.reshape(-1).double() for g in grads] + [stats.to(ranks.device)])
+    stats = torch.tensor(totals, dtype=torch.float32, device=ranks.device)
+    flat = torch.cat([g.reshape(-1).float() for g in grads] + [stats])  # 4 bytes a parameter
     dist.all_reduce(flat)
     offset = 0
     for g in grads:

@@ -20,6 +20,7 @@ import socket
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64, help="global batch (and proxy batch)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/scale_out.json")
     args = parser.parse_args()
+    machine = machine_info()
+    machine["versions"]["ray"] = metadata.version("ray")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         supernet = supernet_throughput(args, work / "supernet")  # forks before Ray starts
@@ -190,7 +193,7 @@ def main() -> None:
         {
             "benchmark": "scale_out",
             "settings": vars(args) | {"out": str(args.out)},
-            "machine": machine_info(),
+            "machine": machine,
             "search_evaluation": search,
             "supernet_training": supernet,
             "speedups": {

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS ?= cpu,dev
+EXTRAS ?= cpu,dev,ray
 
 .PHONY: run test lint format install clean
 

@@ -179,6 +179,19 @@ class SearchShiftConfig(Section):
     fill: Literal["zero", "circular"] = "zero"
 
 
+class SearchRayConfig(Section):
+    """Where `search.executor: ray` sends the expensive estimates (`search.nsga.ray_executor`).
+
+    `address`: `auto` (the cluster `ray start` made on this machine), `host:6379` (a cluster
+    this machine is a node of), `ray://host:10001` (a remote cluster through Ray Client), or
+    None: a local cluster of `num_cpus` CPUs (None: one per `search.workers`), started on demand
+    and stopped when the search ends.
+    """
+
+    address: str | None = Field(default=None, pattern=r"^(auto|ray://\S+|[^\s:/]+:\d+)$")
+    num_cpus: int | None = Field(default=None, ge=1, le=100_000)
+
+
 class SearchConfig(Section):
     """NSGA-II settings (SICNS: population 10 x 50 generations; RWE: 20 x 30)."""
 
@@ -186,6 +199,8 @@ class SearchConfig(Section):
     generations: int = Field(default=50, ge=1, le=100_000)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)  # None: the run's seed
     workers: int = Field(default=1, ge=1, le=256)  # 1: evaluate in-process
+    executor: Literal["local", "ray"] = "local"  # ray: on `workers` Ray actors (`search.ray`)
+    ray: SearchRayConfig = SearchRayConfig()
     crossover_prob: float = Field(default=0.9, ge=0.0, le=1.0)
     # polynomial mutation on integer genes: a small distribution index (pymoo's integer
     # example uses 3) moves genes by more than one step often enough to matter

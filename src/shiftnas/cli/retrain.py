@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from shiftnas.search import Arch
+from shiftnas.training.distributed import is_main_process
 from shiftnas.training.retrain import retrain_in_run
 
 
@@ -17,6 +18,8 @@ def retrain_command(
 ) -> None:
     """Train the network with the run's `retrain` recipe; run again after a kill to resume."""
     done = retrain_in_run(run_dir, Arch.load(arch), max_steps=max_steps)
+    if not is_main_process():  # under torchrun, rank 0 reports
+        return
     last = done.result.history[-1] if done.result.history else {}
     shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}
     typer.echo(f"retrained {done.arch.id} -> {done.out_dir}: {shown}")

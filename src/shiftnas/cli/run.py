@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from shiftnas.config import load_config
+from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline import RunDir, run_pipeline
 from shiftnas.pipeline.summary import selected_table, status_table
 
@@ -19,6 +20,13 @@ def run_command(
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
     """Run every configured stage; running it again after a kill resumes where it stopped."""
+    from shiftnas.training.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():
+        raise ShiftnasError(
+            "shiftnas run is one process, not a torchrun job: train with `torchrun ... -m "
+            "shiftnas supernet train` (and `retrain`), then `shiftnas run` skips finished training"
+        )
     cfg = load_config(config)
     console = Console()
     source = str(config) if config is not None else "quickstart.yaml (embedded)"

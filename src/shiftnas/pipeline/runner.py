@@ -48,6 +48,10 @@ def run_pipeline(
     """
     console = console or Console()
     check_config(config, source)
+    if config.search.executor == "ray" and "search" in config.stages:
+        from shiftnas.search.nsga.ray_executor import require_ray
+
+        require_ray()  # now, not after hours of supernet training
     device = resolve_device(config.device)
     check_run_folder(Path(run_dir))
     run = RunDir(Path(run_dir))

@@ -24,6 +24,7 @@ from shiftnas.data import DataSplits, augment, epoch_order, normalize, num_batch
 from shiftnas.device import tune_cpu_allocator
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl
+from shiftnas.training import distributed
 from shiftnas.training.checkpoint import load_checkpoint, save_checkpoint, set_rng_states
 from shiftnas.training.progress import make_progress
 from shiftnas.training.schedule import make_optimizer, make_scheduler
@@ -118,13 +119,21 @@ def train(
     Writes `checkpoint.pt` every `config.checkpoint_every_steps` steps and at every epoch's end,
     and one line per epoch to `metrics.jsonl` (train loss/accuracy, lr, and what `evaluate`
     returns). `max_steps` stops early after that many steps in total (a simulated kill for tests).
+
+    Under `torchrun` (WORLD_SIZE > 1) each rank trains its shard of every global batch of
+    `config.batch_size` images and only rank 0 writes files or shows progress (see
+    `training.distributed`); a checkpoint of any world size resumes on any other.
     """
-    device = device or torch.device("cpu")
+    ranks = distributed.setup(device or torch.device("cpu"))
+    device = ranks.device
+    shard = ranks.shard(config.batch_size)
+    progress = progress and ranks.main
     if device.type == "cpu":
         tune_cpu_allocator()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path, metrics_path = out_dir / "checkpoint.pt", out_dir / "metrics.jsonl"
+    distributed.sync_batchnorm(model, ranks)
     model.to(device)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -142,7 +151,11 @@ def train(
     ctx = TrainContext(device, config.amp)
 
     step, running = 0, {"loss": 0.0, "correct": 0, "count": 0}
-    state = load_checkpoint(ckpt_path, device)
+    if ranks.distributed:  # rank 0 reads; the other ranks need no copy of the run folder
+        state = distributed.share(load_checkpoint(ckpt_path) if ranks.main else None, ranks)
+        distributed.broadcast_model(model, ranks)
+    else:
+        state = load_checkpoint(ckpt_path, device)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -152,6 +165,8 @@ def train(
         step, running = state["step"], state["running"]
 
     def checkpoint() -> None:
+        if not ranks.main:
+            return
         save_checkpoint(
             ckpt_path,
             {
@@ -161,7 +176,7 @@ def train(
             },
         )  # fmt: skip
 
-    history = list(read_jsonl(metrics_path))
+    history = list(read_jsonl(metrics_path)) if ranks.main else []
     logged_epochs = {record["epoch"] for record in history}
     aug = config.augment
     started = time.perf_counter()
@@ -175,15 +190,21 @@ def train(
                 for images, labels in _batches_of_epoch(
                     data, config.batch_size, seed, epoch, first
                 ):
-                    torch.manual_seed(step_seed(seed, step, "torch"))  # dropout and the like
+                    salt = "torch" if ranks.main else f"torch:{ranks.rank}"
+                    torch.manual_seed(step_seed(seed, step, salt))  # dropout and the like
                     generator = torch.Generator().manual_seed(step_seed(seed, step, "augment"))
                     if aug.enabled:
                         images = augment(images, generator, aug.crop_padding, aug.flip, aug.cutout)
+                    images, labels = images[shard], labels[shard]
                     x = normalize(images, data.mean, data.std, device)
                     if config.channels_last:
                         x = x.contiguous(memory_format=torch.channels_last)
                     y = labels.to(device)
                     result = step_fn(model, x, y, step, ctx)
+                    if ranks.distributed:
+                        totals = [result.loss, result.correct, result.count]
+                        loss, correct, count = distributed.average_gradients(model, ranks, totals)
+                        result = StepResult(loss, round(correct), round(count))
                     if config.grad_clip is not None:
                         ctx.scaler.unscale_(optimizer)
                         nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -199,11 +220,11 @@ def train(
                     end_of_epoch = step % steps_per_epoch == 0
                     if end_of_epoch:
                         record = _epoch_record(epoch, step, running, optimizer)
-                        if evaluate is not None:
+                        if evaluate is not None and ranks.main:
                             model.eval()
                             record.update(evaluate(model, epoch))
                             model.train()
-                        if epoch not in logged_epochs:
+                        if epoch not in logged_epochs and ranks.main:
                             append_jsonl(metrics_path, record)
                             history.append(record)
                             logged_epochs.add(epoch)

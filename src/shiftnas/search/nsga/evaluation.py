@@ -8,6 +8,10 @@ Order for the networks of one generation that are not in the archive yet:
    pool's batch has finished, so nothing else runs on the device while a network is timed.
 Each network goes to the archive as soon as all its measures are known, in the batch's order,
 so the archive is the same whether workers are 1 or many, interrupted or not.
+
+With `ray` settings (`search.executor: ray`) steps 2 and 3 run on Ray actors instead of the
+process pool and the main process (`search.nsga.ray_executor`); the order, and so the archive,
+the front and resume, are the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import torch
 
+from shiftnas.config import SearchRayConfig
 from shiftnas.search.arch import Arch
 from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.objectives import Budget, Measure, Scorer
@@ -47,6 +52,7 @@ class Engine:
         text: Callable[[Arch], str],
         workers: int = 1,
         skip_infeasible: bool = True,
+        ray: SearchRayConfig | None = None,
     ) -> None:
         self.measures = list(measures)
         self.budgets = list(budgets)
@@ -59,6 +65,12 @@ class Engine:
         self.serial = [m for m in self.measures if m.cost == "expensive" and m.serial]
         self._scorers: dict[str, Scorer] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self.ray = ray
+        self._ray_executor: Any = None
+        if ray is not None:
+            from shiftnas.search.nsga.ray_executor import require_ray
+
+            require_ray()  # one line now, not after the first generation's cheap measures
         self.evaluated = 0  # networks evaluated by this process (cache misses)
 
     def __enter__(self) -> Engine:
@@ -68,6 +80,9 @@ class Engine:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._ray_executor is not None:
+            self._ray_executor.close()
+            self._ray_executor = None
 
     def scorer(self, measure: Measure) -> Scorer:
         if measure.name not in self._scorers:
@@ -84,6 +99,14 @@ class Engine:
                 initargs=(self.pooled,),
             )
         return self._pool
+
+    def ray_executor(self) -> Any:
+        if self._ray_executor is None:
+            from shiftnas.search.nsga.ray_executor import RayExecutor
+
+            assert self.ray is not None
+            self._ray_executor = RayExecutor(self.pooled, self.serial, self.workers, self.ray)
+        return self._ray_executor
 
     def cheap_ok(self, values: Values) -> bool:
         return all(
@@ -120,16 +143,22 @@ class Engine:
                 self._record(arch, values[i], generation)
         if self.serial:
             for i in chosen:
-                for measure in self.serial:
-                    values[i][measure.name] = float(self.scorer(measure)([archs[i]])[0])
+                values[i].update(self._serial(archs[i]))
                 self._record(archs[i], values[i], generation)
 
     def _pooled(self, archs: list[Arch]) -> Iterator[dict[str, float]]:
         if not self.pooled:
             return iter([{} for _ in archs])
+        if self.ray is not None:
+            return self.ray_executor().map(archs)
         if self.workers <= 1:
             return ({m.name: float(self.scorer(m)([a])[0]) for m in self.pooled} for a in archs)
         return self.pool().map(_score_in_worker, archs)
+
+    def _serial(self, arch: Arch) -> dict[str, float]:
+        if self.ray is not None:
+            return self.ray_executor().serial(arch)
+        return {m.name: float(self.scorer(m)([arch])[0]) for m in self.serial}
 
     def _record(self, arch: Arch, values: Values, generation: int) -> None:
         ordered = {m.name: values[m.name] for m in self.measures}

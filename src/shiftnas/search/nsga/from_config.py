@@ -200,6 +200,10 @@ def search_from_config(
 ) -> SearchResult:
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
     run_dir = Path(run_dir)
+    if cfg.search.executor == "ray":
+        from shiftnas.search.nsga.ray_executor import require_ray
+
+        require_ray()  # before minutes of data loading
     names = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
     pooled = "error" in names or "shift_error" in names  # the measures workers compute
     if cfg.search.workers > 1 and pooled and resolve_device(cfg.device).type == "cuda":

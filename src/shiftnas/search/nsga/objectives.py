@@ -24,7 +24,8 @@ Cost = Literal["cheap", "expensive"]
 @dataclass(frozen=True)
 class Measure:
     """A quantity of a network. `make` builds its scorer in the process that will run it (the
-    main process or a pool worker), so heavy state (a supernet, a dataset) is never pickled."""
+    main process or a pool worker), so heavy state (a supernet, a dataset) is never pickled;
+    only the Ray executor pickles `make` and what it holds, once, into Ray's object store."""
 
     name: str
     cost: Cost

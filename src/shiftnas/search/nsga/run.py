@@ -114,8 +114,9 @@ def run_search(
     _trim_metrics(metrics_path, state.generation)
     logger = GenerationLogger(metrics_path, names, tracker)
     engine = Engine(
-        measures, budgets, archive, space.to_string, settings.workers, settings.skip_infeasible
-    )
+        measures, budgets, archive, space.to_string, settings.workers, settings.skip_infeasible,
+        ray=settings.ray if settings.executor == "ray" else None,
+    )  # fmt: skip
     stopped = None
     with engine, make_progress(progress) as bar:
         task = bar.add_task("search", total=settings.generations, completed=state.generation)

@@ -24,7 +24,12 @@ from shiftnas.tracking import keyed, models
 from shiftnas.tracking.params import flatten_params
 from shiftnas.tracking.promote import PromotionResult
 from shiftnas.tracking.records import apply_record
-from shiftnas.tracking.sqlite import relocate_artifacts, store_lock, with_busy_timeout
+from shiftnas.tracking.sqlite import (
+    relocate_artifacts,
+    sqlite_path,
+    store_lock,
+    with_busy_timeout,
+)
 from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState, new_key
 from shiftnas.tracking.store import (
     DEFAULT_STORE,
@@ -116,9 +121,9 @@ class MlflowTracker:
     def _start_parent(self, config: TrackingConfig, run_name: str, params: dict[str, str]) -> None:
         """Find (by id, else by `shiftnas.key`) or create the experiment and the parent run."""
         state, client = self.state, self.client
-        if state.experiment_id is None:
-            own = state.tracking_uri is None
-            location = default_artifact_location(self.run_dir) if own else None
+        if state.experiment_id is None:  # artifacts beside an SQLite store, not in ./mlruns
+            database = sqlite_path(self.uri)
+            location = None if database is None else default_artifact_location(database.parent)
             state.experiment_id = keyed.experiment_id(client, config.experiment, location)
         here = str(self.run_dir.resolve())
         if state.parent_run_id is not None:

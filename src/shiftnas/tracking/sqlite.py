@@ -114,4 +114,19 @@ def relocate_artifacts(db_path: Path, run_dir: Path) -> int:
                     f"WHERE {column} = ? OR substr({column}, 1, ?) = ?",
                     (new, len(prefix) + 1, prefix, len(prefix) + 1, f"{prefix}/"),
                 ).rowcount
+    if changed:
+        _forget_artifact_repositories()
     return changed
+
+
+def _forget_artifact_repositories() -> None:
+    """Drop MLflow's per-process cache of artifact locations (keyed by run and model id), which
+    would still send this process's artifacts to the old folder. Private to MLflow: skipped
+    where a version lacks it."""
+    try:
+        from mlflow.tracking._tracking_service import utils
+    except ImportError:
+        return
+    cache = getattr(utils, "_artifact_repos_cache", None)
+    if cache is not None:
+        cache.clear()

@@ -29,7 +29,7 @@ from shiftnas.tracking.store import HTTP_DEFAULTS
 
 mlflow = pytest.importorskip("mlflow")
 TAGS = {"device": "cpu", "latency_ms": 1.5, "accuracy": 0.75, "shift_consistency": 0.9,
-        "params": 42, "macs": 1000}  # fmt: skip
+        "params": 42, "macs": 1000, "num_classes": 2}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -222,13 +222,15 @@ def test_store_going_away_mid_run_is_journalled_and_replayed(
     with tracker.start_stage("register"):
         assert register_model(tracker, onnx_path, "gone-net", TAGS) is None
         assert register_model(tracker, onnx_path, "gone-net", TAGS) is None  # still one version
+        assert tracker.promote("gone-net", max_latency_ms=10.0) is None  # waits for the store
     tracker.close()
     assert len([r for r in caplog.records if "stopped answering" in r.message]) == 1
     pending = [json.loads(line) for line in (run_dir / PENDING_FILE).read_text().splitlines()]
     ops = [r["op"] for r in pending]
     assert list((run_dir / PENDING_DIR).glob("*.npy"))  # the model's input example waits too
     assert ops == ["metrics", "metrics", "artifact", "status", "stage", "model", "register",
-                   "model", "register", "status", "status"]  # fmt: skip
+                   "model", "register", "promote", "status", "status"]  # fmt: skip
+    assert pending[2]["path"] == "report.md"  # files of the run folder: relative, movable
 
     again = MlflowTracker.open(run_dir, TrackingConfig(), "demo", {"seed": 0})
     assert not (run_dir / PENDING_FILE).exists() and not (run_dir / PENDING_DIR).exists()
@@ -239,4 +241,5 @@ def test_store_going_away_mid_run_is_journalled_and_replayed(
     assert live.get_run(stage_id).info.status == "FINISHED"
     (version,) = live.search_model_versions("name='gone-net'")
     assert version.tags["accuracy"] == "0.75"
+    assert live.get_model_version_by_alias("gone-net", "champion").version == version.version
     assert len(runs(again)) == 3  # parent, supernet, register: nothing duplicated

@@ -16,8 +16,9 @@ import numpy as np
 
 from shiftnas.errors import ShiftnasError
 
-# Promotion needs these two; the pipeline also sets device, shift_consistency, params and macs.
-REQUIRED_TAGS = ("accuracy", "latency_ms")
+# Promotion ranks by accuracy and latency and refuses a model near chance (1/num_classes); the
+# pipeline also sets device, backend, shift_consistency, params, macs and arch_id.
+REQUIRED_TAGS = ("accuracy", "latency_ms", "num_classes")
 
 
 @contextmanager

@@ -49,7 +49,8 @@ class _Candidate:
     @property
     def near_chance(self) -> bool:
         chance = self.chance
-        return chance is not None and self.accuracy < chance + NEAR_CHANCE_MARGIN
+        # rounded: 1/10 + 0.05 is 0.15000000000000002 in floating point, and 0.15 is not refused
+        return chance is not None and self.accuracy < round(chance + NEAR_CHANCE_MARGIN, 9)
 
 
 def _client(client_or_uri: Any) -> Any:
@@ -121,8 +122,8 @@ def _refusal(name: str, candidates: list[_Candidate], max_latency_ms: float,
 
 def _near_chance_refusal(name: str, best: _Candidate) -> ShiftnasError:
     return ShiftnasError(
-        f"not promoting model '{name}': its best qualifying version v{best.version} has test "
-        f"accuracy {best.accuracy:.3f}, within {NEAR_CHANCE_MARGIN:g} of chance "
+        f"the best qualifying version of model '{name}', v{best.version}, has test accuracy "
+        f"{best.accuracy:.3f}, within {NEAR_CHANCE_MARGIN:g} of chance "
         f"({best.chance:.3f} for {best.num_classes} classes): train it further, or pass "
         "--allow-near-chance (registry.allow_near_chance: true) to promote it anyway"
     )

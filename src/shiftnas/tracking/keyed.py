@@ -9,9 +9,18 @@ resumed run reuses what the killed one made instead of creating a second one.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
+from shiftnas.tracking.sqlite import sqlite_path
+from shiftnas.tracking.state import TrackingState, new_key
+from shiftnas.tracking.store import default_artifact_location
+
+log = logging.getLogger("shiftnas.tracking")
+
 KEY_TAG = "shiftnas.key"
+RUN_DIR_TAG = "shiftnas.run_dir"  # where the run directory is (updated when it has moved)
 
 
 def _quoted(value: str) -> str:
@@ -54,14 +63,9 @@ def is_ready(model: Any) -> bool:
 
 def find_version(client: Any, name: str, key: str) -> str | None:
     """The version of registered model `name` tagged `key`, or None (also when `name` is new)."""
-    from mlflow.exceptions import MlflowException
-
     token = None
     while True:
-        try:
-            page = client.search_model_versions(f"name={_quoted(name)}", page_token=token)
-        except MlflowException:
-            return None
+        page = client.search_model_versions(f"name={_quoted(name)}", page_token=token)
         for version in page:
             if version.tags.get(KEY_TAG) == key:
                 return str(version.version)
@@ -98,3 +102,31 @@ def experiment_id(client: Any, name: str, location: str | None) -> str:
         if experiment is None:
             raise
         return experiment.experiment_id
+
+
+def start_parent(
+    client: Any, state: TrackingState, run_dir: Path, uri: str, experiment: str, run_name: str
+) -> None:
+    """Find (by id, else by `shiftnas.key`) or create the experiment and the parent run of
+    `run_dir`, mark it RUNNING and record it in `state` (saved)."""
+    if state.experiment_id is None:  # artifacts beside an SQLite store, not in ./mlruns
+        database = sqlite_path(uri)
+        location = None if database is None else default_artifact_location(database.parent)
+        state.experiment_id = experiment_id(client, experiment, location)
+    here = str(Path(run_dir).resolve())
+    if state.parent_run_id is not None:
+        if existing_run(client, state.parent_run_id) is None:
+            log.warning("MLflow run %s of %s is gone: starting new runs", state.parent_run_id,
+                        run_dir)  # fmt: skip
+            state.key = new_key()  # do not find the old ones again
+            state.parent_run_id = None
+            state.stages, state.models, state.registered = {}, {}, {}
+        else:
+            client.set_tag(state.parent_run_id, RUN_DIR_TAG, here)  # it may have moved
+    if state.parent_run_id is None:
+        state.save(run_dir)  # the key is on disk before anything carries it
+        state.parent_run_id = find_or_create_run(
+            client, state.experiment_id, state.key, run_name, {RUN_DIR_TAG: here}
+        )
+    client.update_run(state.parent_run_id, status="RUNNING")
+    state.save(run_dir)

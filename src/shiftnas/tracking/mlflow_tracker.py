@@ -20,20 +20,15 @@ import numpy as np
 
 from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
-from shiftnas.tracking import keyed, models
+from shiftnas.tracking import models
+from shiftnas.tracking.keyed import start_parent
 from shiftnas.tracking.params import flatten_params
 from shiftnas.tracking.promote import PromotionResult
 from shiftnas.tracking.records import apply_record
-from shiftnas.tracking.sqlite import (
-    relocate_artifacts,
-    sqlite_path,
-    store_lock,
-    with_busy_timeout,
-)
-from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState, new_key
+from shiftnas.tracking.sqlite import relocate_artifacts, store_lock, with_busy_timeout
+from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState
 from shiftnas.tracking.store import (
     DEFAULT_STORE,
-    default_artifact_location,
     default_uri,
     first_line,
     is_http,
@@ -48,7 +43,6 @@ from shiftnas.tracking.store import (
 log = logging.getLogger("shiftnas.tracking")
 
 PARENT = "pipeline"  # the key of calls made outside any stage
-RUN_DIR_TAG = "shiftnas.run_dir"  # where the run directory is (updated when it has moved)
 
 
 def _now_ms() -> int:
@@ -72,8 +66,12 @@ class MlflowTracker:
     ) -> MlflowTracker:
         """Start (or, on resume, reopen) the parent run and replay what is pending.
 
-        An HTTP store that does not answer fails here at once with one line; later failures
-        are journalled instead (see the module docstring).
+        `params` (the resolved config) become the parent run's params and its `config.yaml`.
+        An SQLite store is opened under its file lock (`sqlite.store_lock`); the run folder's
+        own store is pointed at the folder where it is now (`sqlite.relocate_artifacts`). Runs
+        lost by a kill before `tracking.json` recorded them are found again (`keyed`). Raises
+        `ShiftnasError` (one line) when the store is unusable; an HTTP store that does not
+        answer fails here at once, later failures are journalled (see the module docstring).
         """
         from mlflow import MlflowClient
 
@@ -99,7 +97,8 @@ class MlflowTracker:
                 client_uri = with_busy_timeout(uri)
                 client = MlflowClient(tracking_uri=client_uri, registry_uri=client_uri)
                 tracker = cls(run_dir, uri, client, state)
-                tracker._start_parent(config, run_name, flatten_params(params))
+                start_parent(client, state, run_dir, uri, config.experiment, run_name)
+                tracker._apply({"op": "params", "stage": None, "params": flatten_params(params)})
                 if params:  # the resolved config, as a file of the parent run
                     tracker._submit({"op": "config", "stage": None, "config": dict(params)})
         except ShiftnasError:
@@ -117,33 +116,6 @@ class MlflowTracker:
     def run_id(self) -> str:
         assert self.state.parent_run_id is not None
         return self.state.parent_run_id
-
-    def _start_parent(self, config: TrackingConfig, run_name: str, params: dict[str, str]) -> None:
-        """Find (by id, else by `shiftnas.key`) or create the experiment and the parent run."""
-        state, client = self.state, self.client
-        if state.experiment_id is None:  # artifacts beside an SQLite store, not in ./mlruns
-            database = sqlite_path(self.uri)
-            location = None if database is None else default_artifact_location(database.parent)
-            state.experiment_id = keyed.experiment_id(client, config.experiment, location)
-        here = str(self.run_dir.resolve())
-        if state.parent_run_id is not None:
-            if keyed.existing_run(client, state.parent_run_id) is None:
-                log.warning("MLflow run %s of %s is gone: starting new runs", state.parent_run_id,
-                            self.run_dir)  # fmt: skip
-                state.key = new_key()  # do not find the old ones again
-                state.parent_run_id = None
-                state.stages, state.models, state.registered = {}, {}, {}
-            else:
-                client.update_run(state.parent_run_id, status="RUNNING")
-                client.set_tag(state.parent_run_id, RUN_DIR_TAG, here)  # it may have moved
-        if state.parent_run_id is None:
-            state.save(self.run_dir)  # the key is on disk before anything carries it
-            state.parent_run_id = keyed.find_or_create_run(
-                client, state.experiment_id, state.key, run_name, {RUN_DIR_TAG: here}
-            )
-            client.update_run(state.parent_run_id, status="RUNNING")
-        state.save(self.run_dir)
-        self._apply({"op": "params", "stage": None, "params": params})
 
     # --- the Tracker protocol -------------------------------------------------------------
 

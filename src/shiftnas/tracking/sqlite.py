@@ -91,7 +91,19 @@ def relocate_artifacts(db_path: Path, run_dir: Path) -> int:
     alone. Returns the number of rows changed (0 when the folder has not moved). Call it while
     holding `store_lock`.
     """
-    new = default_artifact_location(run_dir)
+    try:
+        changed = _relocate(db_path, default_artifact_location(run_dir))
+    except sqlite3.DatabaseError as err:
+        raise ShiftnasError(
+            f"{db_path} is not a readable MLflow store ({err}): restore it from a copy, or "
+            f"delete it and {Path(run_dir) / 'tracking.json'} to start new MLflow runs"
+        ) from None
+    if changed:
+        _forget_artifact_repositories()
+    return changed
+
+
+def _relocate(db_path: Path, new: str) -> int:
     with sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "experiments" not in tables:
@@ -114,8 +126,6 @@ def relocate_artifacts(db_path: Path, run_dir: Path) -> int:
                     f"WHERE {column} = ? OR substr({column}, 1, ?) = ?",
                     (new, len(prefix) + 1, prefix, len(prefix) + 1, f"{prefix}/"),
                 ).rowcount
-    if changed:
-        _forget_artifact_repositories()
     return changed
 
 

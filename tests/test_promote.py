@@ -6,7 +6,6 @@ import contextlib
 
 import pytest
 import torch
-from tracking_helpers import init_store
 from typer.testing import CliRunner
 
 from shiftnas.cli import app
@@ -212,13 +211,14 @@ def _current(client, name: str, alias: str = "champion") -> str | None:  # type:
 # --- the pipeline's register stage ---------------------------------------------------------------
 
 
-def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(tmp_path) -> None:
+def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
+    tmp_path, store: str
+) -> None:
     """#11 point 5 and #14: every exported network is registered with `device` (the CPU the
     latency was measured on) and `num_classes`; the alias stays off a model near chance, with
     one warning line, unless `registry.allow_near_chance`."""
     import io
     import json
-    import shutil
 
     import numpy as np
     from rich.console import Console
@@ -234,7 +234,7 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(tm
                 "data": {"shapes": {"train_size": 20, "test_size": 10, "image_size": 16}},
                 "space": {"name": "mbv3", "input_size": 16, "stem_channels": 8,
                           "head_channels": 16, "layers": [{"channels": 8, "stride": 2}]},
-                "registry": {"max_latency_ms": 5.0}}  # fmt: skip
+                "registry": {"max_latency_ms": 5.0}, "tracking": {"uri": store}}  # fmt: skip
     config = config_from_dict(settings)
     out, text = RunDir(tmp_path / "run"), io.StringIO()
     ctx = StageContext(config, out, torch.device("cpu"), console=Console(file=text, width=300))
@@ -250,7 +250,6 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(tm
             "output": {"classes": list("abcdefghij")}, "params": 10, "macs": 20,
             "architecture": {"id": arch.id}}  # fmt: skip
     (folder / "card.json").write_text(json.dumps(card))
-    shutil.copyfile(init_store(tmp_path / "template.db"), out.root / "mlflow.db")
 
     with (
         MlflowTracker.open(out.root, config.tracking, "reg", {}) as ctx.tracker,

@@ -104,10 +104,12 @@ def test_three_runs_open_one_fresh_sqlite_store_at_once(tmp_path, monkeypatch) -
     assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()  # beside the db
 
 
-def test_experiment_created_by_another_process_meanwhile_is_looked_up(tmp_path) -> None:
+def test_experiment_created_by_another_process_meanwhile_is_looked_up(
+    tmp_path, template_db
+) -> None:
     """#13 kind 6, with the schema present: the lookup misses, another process creates the
     experiment, our create fails (`UNIQUE constraint failed`): look it up again."""
-    uri = f"sqlite:///{init_store(tmp_path / 'mlflow.db')}"
+    uri = f"sqlite:///{seeded_run_dir(tmp_path / 'store', template_db) / 'mlflow.db'}"
     other = mlflow.MlflowClient(uri)
 
     class Late(mlflow.MlflowClient):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tracking_helpers import free_port, init_store, seeded_run_dir, tiny_onnx
+from tracking_helpers import free_port, seeded_run_dir, tiny_onnx
 
 from shiftnas.config import Config, TrackingConfig, config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
@@ -35,12 +35,6 @@ TAGS = {"device": "cpu", "latency_ms": 1.5, "accuracy": 0.75, "shift_consistency
 @pytest.fixture(autouse=True)
 def _no_env_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An initialised, empty store that tests other than the one about the default copy."""
-    return init_store(tmp_path_factory.mktemp("template") / "mlflow.db")
 
 
 def runs(tracker: MlflowTracker) -> list:

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tracking_helpers import init_store, seeded_run_dir, tiny_onnx
+from tracking_helpers import seeded_run_dir, tiny_onnx
 from typer.testing import CliRunner
 
 from shiftnas.cli import app
@@ -32,11 +32,6 @@ class Killed(BaseException):
 @pytest.fixture(autouse=True)
 def _no_env_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return init_store(tmp_path_factory.mktemp("template") / "mlflow.db")
 
 
 def kill_after(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[object]:
@@ -90,6 +85,8 @@ def test_three_runs_open_one_fresh_sqlite_store_at_once(tmp_path, monkeypatch) -
         worker.start()
     for worker in workers:
         worker.join(timeout=240)
+        if worker.is_alive():  # hung: fail below, leave no process behind
+            worker.kill()
     outcome = dict(results.get(timeout=5) for _ in workers)
     assert outcome == {0: "ok", 1: "ok", 2: "ok"}
     uri = f"sqlite:///{tmp_path}/shared.db"

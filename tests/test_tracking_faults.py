@@ -17,8 +17,6 @@ from typer.testing import CliRunner
 from shiftnas.cli import app
 from shiftnas.config import TrackingConfig
 from shiftnas.tracking import MlflowTracker, models, register_model
-from shiftnas.tracking.keyed import KEY_TAG, experiment_id
-from shiftnas.tracking.sqlite import with_busy_timeout
 from shiftnas.tracking.state import STATE_FILE
 
 mlflow = pytest.importorskip("mlflow")
@@ -106,6 +104,9 @@ def test_experiment_created_by_another_process_meanwhile_is_looked_up(
 ) -> None:
     """#13 kind 6, with the schema present: the lookup misses, another process creates the
     experiment, our create fails (`UNIQUE constraint failed`): look it up again."""
+    from shiftnas.tracking.keyed import experiment_id
+    from shiftnas.tracking.sqlite import with_busy_timeout
+
     uri = f"sqlite:///{seeded_run_dir(tmp_path / 'store', template_db) / 'mlflow.db'}"
     other = mlflow.MlflowClient(uri)
 
@@ -136,7 +137,8 @@ def test_kill_after_parent_run_created_reuses_it(tmp_path, template_db, monkeypa
     with MlflowTracker.open(run_dir, TrackingConfig(), "demo", {"seed": 0}) as tracker:
         assert tracker.run_id == made[0].info.run_id
     (parent,) = all_runs(tracker.client, tracker.state.experiment_id)
-    assert parent.info.status == "FINISHED" and parent.data.tags[KEY_TAG] == tracker.state.key
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["shiftnas.key"] == tracker.state.key  # the tag it was found by
 
 
 def test_kill_after_stage_run_created_reuses_it(tmp_path, template_db, monkeypatch) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from shiftnas.cli import app
 from shiftnas.config import TrackingConfig
+from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import MlflowTracker, models, register_model
 from shiftnas.tracking.state import STATE_FILE
 
@@ -255,3 +256,30 @@ def test_old_tracking_json_with_absolute_store_is_read_after_a_move(tmp_path, te
         assert again.run_id == tracker.run_id
     assert json.loads((moved / STATE_FILE).read_text())["tracking_uri"] is None
     assert not first.exists()
+
+
+def test_pending_journal_survives_a_move_of_a_relative_run_folder(tmp_path, monkeypatch) -> None:
+    """Calls journalled while the store was away name the run folder's files relatively."""
+    import numpy as np
+
+    from shiftnas.tracking.state import PendingLog
+
+    monkeypatch.chdir(tmp_path)
+    PendingLog(Path("run")).append({"op": "model", "stage": "register", "key": "register/net",
+                                    "onnx_path": str(tmp_path / "run" / "net.onnx"),
+                                    "_example": np.arange(3.0)})  # fmt: skip
+    shutil.move("run", "moved")
+    (record,) = PendingLog(Path("moved")).records()
+    assert record["onnx_path"] == str(tmp_path / "moved" / "net.onnx")
+    assert np.load(record["example"]).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_damaged_tracking_json_is_one_line(tmp_path) -> None:
+    (tmp_path / STATE_FILE).write_text('{"tracking_uri": nu')  # cut off mid-write by hand
+    with pytest.raises(ShiftnasError, match=r"tracking\.json is damaged .*: delete it") as err:
+        MlflowTracker.open(tmp_path, TrackingConfig(), "demo", {})
+    assert "\n" not in str(err.value)
+    refused = CliRunner().invoke(app, ["promote", "--model", "m", "--max-latency-ms", "1",
+                                       "--run-dir", str(tmp_path)])  # fmt: skip
+    assert isinstance(refused.exception, ShiftnasError)
+    assert not (tmp_path / "mlflow.db").exists()

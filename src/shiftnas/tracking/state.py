@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
 from shiftnas.tracking.sqlite import sqlite_path
 from shiftnas.tracking.store import DEFAULT_STORE, default_uri
@@ -52,7 +53,13 @@ class TrackingState:
         path = Path(run_dir) / STATE_FILE
         if not path.exists():
             return None
-        state = cls(**json.loads(path.read_text()))
+        try:
+            state = cls(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as err:  # not JSON, not UTF-8, or not our fields
+            raise ShiftnasError(
+                f"{path} is damaged ({str(err)[:100]}): delete it to start new MLflow runs "
+                "(the run folder's results are kept)"
+            ) from None
         if state.tracking_uri is not None and _is_own_store(state.tracking_uri, Path(run_dir)):
             state.tracking_uri = None  # written by an older version, or before a move
         return state
@@ -101,7 +108,7 @@ class PendingLog:
             name = hashlib.sha1(record["key"].encode()).hexdigest()[:16]
             self.dir.mkdir(parents=True, exist_ok=True)
             np.save(self.dir / f"{name}.npy", record.pop("_example"))
-            record["example"] = str(self.dir / f"{name}.npy")
+            record["example"] = str((self.dir / f"{name}.npy").resolve())
         root = self.root.resolve()
         for key in self.FILE_KEYS:
             if isinstance(record.get(key), str) and Path(record[key]).is_relative_to(root):

@@ -67,6 +67,8 @@ def test_refuses_when_no_version_qualifies_and_leaves_alias(client) -> None:
     assert str(client.get_model_version_by_alias(name, "champion").version) == first.version
     with pytest.raises(ShiftnasError, match="no registered model named 'missing'"):
         promote(client, "missing", max_latency_ms=10.0)
+    with pytest.raises(ShiftnasError, match=r"named 'missing' in sqlite:///\S+/mlflow\.db: check"):
+        promote(client.tracking_uri, "missing", max_latency_ms=10.0)  # no ?timeout=60 shown
 
 
 def test_later_better_version_takes_alias_previous_keeps_tag(client) -> None:

@@ -106,7 +106,7 @@ def test_experiment_created_by_another_process_meanwhile_is_looked_up(
     """#13 kind 6, with the schema present: the lookup misses, another process creates the
     experiment, our create fails (`UNIQUE constraint failed`): look it up again."""
     from shiftnas.tracking.keyed import experiment_id
-    from shiftnas.tracking.sqlite import with_busy_timeout
+    from shiftnas.tracking.sqlite import with_busy_timeout, without_busy_timeout
 
     uri = f"sqlite:///{seeded_run_dir(tmp_path / 'store', template_db) / 'mlflow.db'}"
     other = mlflow.MlflowClient(uri)
@@ -123,6 +123,7 @@ def test_experiment_created_by_another_process_meanwhile_is_looked_up(
     assert [e.name for e in other.search_experiments()].count("exp") == 1
     # Every connection waits 60 s for another process's write lock (sqlite3's default: 5 s).
     assert with_busy_timeout(uri) == f"{uri}?timeout=60"
+    assert without_busy_timeout(with_busy_timeout(uri)) == uri  # what messages show
     assert with_busy_timeout("http://host:5000") == "http://host:5000"
 
 

@@ -37,6 +37,7 @@ def _tracking_uri(tracking_uri: str | None, run_dir: Path | None) -> str:
                 relocate_artifacts(run_dir / DEFAULT_STORE, run_dir)
         return uri
     if os.environ.get("MLFLOW_TRACKING_URI"):
+        require_store(os.environ["MLFLOW_TRACKING_URI"], "check MLFLOW_TRACKING_URI")
         return os.environ["MLFLOW_TRACKING_URI"]
     raise ShiftnasError(
         "no MLflow store given: pass --tracking-uri (for example "

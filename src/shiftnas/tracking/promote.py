@@ -63,6 +63,10 @@ def _client(client_or_uri: Any) -> Any:
     if client_or_uri is not None and is_http(client_or_uri):
         use_short_http_timeouts()
         require_reachable(client_or_uri, "or pass the URI of a running one")
+    if client_or_uri is not None:  # wait for runs writing to the same SQLite store
+        from shiftnas.tracking.sqlite import with_busy_timeout
+
+        client_or_uri = with_busy_timeout(client_or_uri)
     return MlflowClient(tracking_uri=client_or_uri, registry_uri=client_or_uri)
 
 
@@ -147,13 +151,15 @@ def promote(
     """
     from mlflow.exceptions import MlflowException
 
+    from shiftnas.tracking.sqlite import without_busy_timeout
+
     client = _client(client_or_uri)
     try:
         client.get_registered_model(name)
     except MlflowException:
         raise ShiftnasError(
-            f"no registered model named '{name}' in {client.tracking_uri}: check --model and "
-            "--tracking-uri (or --run-dir)"
+            f"no registered model named '{name}' in {without_busy_timeout(client.tracking_uri)}: "
+            "check --model and --tracking-uri (or --run-dir)"
         ) from None
     candidates = _candidates(_versions(client, name))
     current = _current(client, name, alias)

@@ -51,6 +51,12 @@ def with_busy_timeout(uri: str) -> str:
     return f"{uri}{'&' if '?' in uri else '?'}timeout={BUSY_TIMEOUT_S}"
 
 
+def without_busy_timeout(uri: str) -> str:
+    """`uri` as the user gave it (for messages): the inverse of `with_busy_timeout`."""
+    suffix = f"timeout={BUSY_TIMEOUT_S}"
+    return uri[: -len(suffix) - 1] if uri.endswith((f"?{suffix}", f"&{suffix}")) else uri
+
+
 @contextmanager
 def store_lock(uri: str) -> Iterator[None]:
     """Hold `<db>.lock` (an OS file lock, released if the process dies) for an SQLite store;

@@ -278,3 +278,16 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
     assert summary["promoted"] == {"alias": "champion", "version": "1"}
     assert summary["versions"] == {arch.id: "1"}  # the same version, not a second one
     assert str(client.get_model_version_by_alias("shiftnas", "champion").version) == "1"
+
+
+def test_card_device_is_the_gpu_when_the_latency_was_measured_on_one() -> None:
+    from shiftnas.pipeline.stages import card_figures
+
+    device = {
+        "host_cpu": {"kind": "cpu", "cpu": "AMD EPYC 9654"},
+        "gpu": {"kind": "gpu", "gpu": "NVIDIA H200", "index": 0},
+    }  # device_fingerprint's shape
+    figures = card_figures({"latency": {"ort-cuda": {"median_ms": 0.2, "device": device}}})
+    assert figures["device"] == "NVIDIA H200" and figures["num_classes"] is None
+    del device["gpu"]
+    assert card_figures({"latency": {"ort-cpu": {"device": device}}})["device"] == "AMD EPYC 9654"

@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import torch
+from tracking_helpers import free_port, tiny_onnx
 
 from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
-from shiftnas.export.onnx import export_onnx
 from shiftnas.tracking import MlflowTracker, promote, register_model
 from shiftnas.tracking.state import PENDING_FILE
 from shiftnas.tracking.store import HTTP_DEFAULTS
@@ -31,13 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung server must 
 
 START_TIMEOUT_S = 240.0
 TAGS = {"device": "cpu", "latency_ms": 2.5, "accuracy": 0.7, "shift_consistency": 0.9,
-        "params": 42, "macs": 1000}  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        "params": 42, "macs": 1000, "num_classes": 2}  # fmt: skip
 
 
 class Server:
@@ -108,14 +100,6 @@ def env(server: Server, monkeypatch: pytest.MonkeyPatch) -> str:
     for name, value in HTTP_DEFAULTS.items():
         monkeypatch.setenv(name, value)
     return server.uri
-
-
-def tiny_onnx(path: Path) -> Path:
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1),
-                                torch.nn.Flatten(), torch.nn.Linear(4, 2))  # fmt: skip
-    export_onnx(model, (1, 3, 8, 8), path)
-    return path
 
 
 def family(client, parent_id: str) -> list:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from shiftnas.cli import app
@@ -66,6 +67,8 @@ def test_refuses_when_no_version_qualifies_and_leaves_alias(client) -> None:
     assert str(client.get_model_version_by_alias(name, "champion").version) == first.version
     with pytest.raises(ShiftnasError, match="no registered model named 'missing'"):
         promote(client, "missing", max_latency_ms=10.0)
+    with pytest.raises(ShiftnasError, match=r"named 'missing' in sqlite:///\S+/mlflow\.db: check"):
+        promote(client.tracking_uri, "missing", max_latency_ms=10.0)  # no ?timeout=60 shown
 
 
 def test_later_better_version_takes_alias_previous_keeps_tag(client) -> None:
@@ -128,3 +131,163 @@ def test_unreachable_server_is_one_line(monkeypatch) -> None:
         port = sock.getsockname()[1]
     with pytest.raises(ShiftnasError, match=r"unreachable: start it or pass the URI of a running"):
         promote(f"http://127.0.0.1:{port}", "x", max_latency_ms=1.0)
+
+
+# --- #11 point 5: a model near chance is not promoted unless asked for ---------------------------
+
+
+def test_near_chance_versions_are_refused_naming_accuracy_and_chance(client) -> None:
+    name = "chance"
+    add(client, name, 0.12, 1.0, num_classes="10")  # v1: 0.12 < 0.10 + 0.05
+    add(client, name, 0.60, 30.0, num_classes="10")  # v2: learned, but too slow
+    with pytest.raises(ShiftnasError) as err:
+        promote(client, name, max_latency_ms=10.0)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "v1, has test accuracy 0.120, within 0.05 of chance (0.100 for 10 classes)" in message
+    assert "--allow-near-chance" in message
+    assert _current(client, name) is None  # the alias was not moved
+    assert promote(client, name, max_latency_ms=50.0).version == "2"  # v2 is within bounds
+    forced = promote(client, name, max_latency_ms=10.0, allow_near_chance=True, alias="edge")
+    assert forced.version == "1"
+
+
+def test_near_chance_boundary_depends_on_the_number_of_classes(client) -> None:
+    add(client, "ten", 0.15, 1.0, num_classes="10")  # exactly chance + 0.05: not refused
+    assert promote(client, "ten", max_latency_ms=2.0).version == "1"
+    add(client, "two", 0.54, 1.0, num_classes="2")  # 0.54 < 0.50 + 0.05
+    with pytest.raises(ShiftnasError, match=r"accuracy 0\.540, .*\(0\.500 for 2 classes\)"):
+        promote(client, "two", max_latency_ms=2.0)
+    add(client, "two", 0.55, 1.0, num_classes="2")
+    assert promote(client, "two", max_latency_ms=2.0).version == "2"
+    add(client, "untagged", 0.11, 1.0)  # registered outside shiftnas: cannot be checked
+    assert promote(client, "untagged", max_latency_ms=2.0).version == "1"
+
+
+def test_cli_allow_near_chance_and_exit_code(client, store: str, monkeypatch, capsys) -> None:
+    import sys
+
+    from shiftnas.cli import main
+
+    add(client, "clichance", 0.2, 1.0, num_classes="5")  # 5 classes: chance 0.2
+    args = ["promote", "--model", "clichance", "--max-latency-ms", "2", "--tracking-uri", store]
+    monkeypatch.setattr(sys, "argv", ["shiftnas", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "accuracy 0.200, within 0.05 of chance (0.200 for 5 classes)" in err
+    forced = CliRunner().invoke(app, [*args, "--allow-near-chance"])
+    assert forced.exit_code == 0, forced.output
+    assert "'champion' -> v1 of clichance (accuracy 0.2, 1 ms)" in forced.output
+
+
+def test_cli_never_creates_an_empty_store(tmp_path, monkeypatch) -> None:
+    """#14: `promote --run-dir` on a folder whose store is gone created an empty one, silently."""
+    from shiftnas.tracking.state import TrackingState
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    TrackingState(tracking_uri=None).save(tmp_path)  # tracked, but mlflow.db is not there
+    runner = CliRunner()
+    by_dir = runner.invoke(app, ["promote", "--model", "m", "--max-latency-ms", "2",
+                                 "--run-dir", str(tmp_path)])  # fmt: skip
+    assert isinstance(by_dir.exception, ShiftnasError)
+    assert str(by_dir.exception).startswith(f"no MLflow store at {tmp_path / 'mlflow.db'}: ")
+    missing = tmp_path / "elsewhere.db"
+    by_uri = runner.invoke(app, ["promote", "--model", "m", "--max-latency-ms", "2",
+                                 "--tracking-uri", f"sqlite:///{missing}"])  # fmt: skip
+    assert isinstance(by_uri.exception, ShiftnasError) and "check --tracking-uri" in str(
+        by_uri.exception
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tracking.json"]  # nothing created
+
+
+def _current(client, name: str, alias: str = "champion") -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+# --- the pipeline's register stage ---------------------------------------------------------------
+
+
+def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
+    tmp_path, store: str
+) -> None:
+    """#11 point 5 and #14: every exported network is registered with `device` (the CPU the
+    latency was measured on) and `num_classes`; the alias stays off a model near chance, with
+    one warning line, unless `registry.allow_near_chance`."""
+    import io
+    import json
+
+    import numpy as np
+    from rich.console import Console
+    from tracking_helpers import tiny_onnx
+
+    from shiftnas.config import config_from_dict
+    from shiftnas.pipeline.rundir import RunDir
+    from shiftnas.pipeline.stages import StageContext, register_stage
+    from shiftnas.profiling.device import cpu_fingerprint, device_fingerprint
+    from shiftnas.tracking import MlflowTracker
+
+    settings = {"name": "reg", "device": "cpu",
+                "data": {"shapes": {"train_size": 20, "test_size": 10, "image_size": 16}},
+                "space": {"name": "mbv3", "input_size": 16, "stem_channels": 8,
+                          "head_channels": 16, "layers": [{"channels": 8, "stride": 2}]},
+                "registry": {"max_latency_ms": 5.0}, "tracking": {"uri": store}}  # fmt: skip
+    config = config_from_dict(settings)
+    out, text = RunDir(tmp_path / "run"), io.StringIO()
+    ctx = StageContext(config, out, torch.device("cpu"), console=Console(file=text, width=300))
+    arch = ctx.space.canonical(ctx.space.sample(np.random.default_rng(0)))
+    (out.root / "select").mkdir(parents=True)
+    (out.root / "select" / "selected.json").write_text(
+        json.dumps({"selected": [{"id": arch.id, "arch": arch.to_json()}]})
+    )
+    folder = out.root / "export" / arch.id
+    tiny_onnx(folder / "model.onnx")
+    latency = {"median_ms": 0.5, "backend": "ort-cpu", "device": device_fingerprint("ort-cpu")}
+    card = {"accuracy": {"test_acc": 0.11}, "latency": {"ort-cpu": latency},
+            "output": {"classes": list("abcdefghij")}, "params": 10, "macs": 20,
+            "architecture": {"id": arch.id}}  # fmt: skip
+    (folder / "card.json").write_text(json.dumps(card))
+
+    with (
+        MlflowTracker.open(out.root, config.tracking, "reg", {}) as ctx.tracker,
+        ctx.tracker.start_stage("register"),
+    ):
+        summary = register_stage(ctx)
+    assert summary == {"model": "shiftnas", "versions": {arch.id: "1"}, "promoted": None}
+    warning = text.getvalue().strip()
+    assert warning.count("\n") == 0 and warning.startswith("not promoted: the best qualifying")
+    assert "accuracy 0.110, within 0.05 of chance (0.100 for 10 classes)" in warning
+    client = ctx.tracker.client
+    version = client.get_model_version("shiftnas", "1")
+    assert version.tags["device"] == cpu_fingerprint()["cpu"] and version.tags["device"]
+    assert version.tags["num_classes"] == "10" and version.tags["accuracy"] == "0.11"
+    assert not client.get_registered_model("shiftnas").aliases
+
+    ctx.config = config_from_dict({**settings, "registry": {"max_latency_ms": 5.0,
+                                                           "allow_near_chance": True}})  # fmt: skip
+    with (
+        MlflowTracker.open(out.root, config.tracking, "reg", {}) as ctx.tracker,
+        ctx.tracker.start_stage("register"),
+    ):
+        summary = register_stage(ctx)
+    assert summary["promoted"] == {"alias": "champion", "version": "1"}
+    assert summary["versions"] == {arch.id: "1"}  # the same version, not a second one
+    assert str(client.get_model_version_by_alias("shiftnas", "champion").version) == "1"
+
+
+def test_card_device_is_the_gpu_when_the_latency_was_measured_on_one() -> None:
+    from shiftnas.pipeline.stages import card_figures
+
+    device = {
+        "host_cpu": {"kind": "cpu", "cpu": "AMD EPYC 9654"},
+        "gpu": {"kind": "gpu", "gpu": "NVIDIA H200", "index": 0},
+    }  # device_fingerprint's shape
+    figures = card_figures({"latency": {"ort-cuda": {"median_ms": 0.2, "device": device}}})
+    assert figures["device"] == "NVIDIA H200" and figures["num_classes"] is None
+    del device["gpu"]
+    assert card_figures({"latency": {"ort-cpu": {"device": device}}})["device"] == "AMD EPYC 9654"

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import socket
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from tracking_helpers import free_port, seeded_run_dir, tiny_onnx
 
-from shiftnas.config import Config, TrackingConfig, config_from_dict
+from shiftnas.config import Config, TrackingConfig, config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
-from shiftnas.export.onnx import export_onnx
 from shiftnas.tracking import (
     MlflowTracker,
     NullTracker,
@@ -32,41 +29,12 @@ from shiftnas.tracking.store import HTTP_DEFAULTS
 
 mlflow = pytest.importorskip("mlflow")
 TAGS = {"device": "cpu", "latency_ms": 1.5, "accuracy": 0.75, "shift_consistency": 0.9,
-        "params": 42, "macs": 1000}  # fmt: skip
+        "params": 42, "macs": 1000, "num_classes": 2}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
 def _no_env_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-
-
-def tiny_onnx(path: Path) -> Path:
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1),
-                                torch.nn.Flatten(), torch.nn.Linear(4, 2))  # fmt: skip
-    export_onnx(model, (1, 3, 8, 8), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An initialised, empty SQLite store: creating one runs MLflow's migrations (3-10 s), so
-    tests other than the one about the default copy it into their run directory."""
-    path = tmp_path_factory.mktemp("template") / "mlflow.db"
-    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
-def seeded_run_dir(path: Path, template: Path) -> Path:
-    path.mkdir(parents=True)
-    shutil.copyfile(template, path / "mlflow.db")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def runs(tracker: MlflowTracker) -> list:
@@ -148,6 +116,10 @@ def test_nested_runs_params_metrics_artifacts_and_resume(tmp_path) -> None:
     assert parent.info.status == "FINISHED" and parent.info.run_name == "demo"
     assert parent.data.params["supernet.lr"] == "0.05"
     assert parent.data.params["data.shapes.image_size"] == "32"
+    # The resolved config is a file of the parent run, and reads back as the config itself.
+    assert [a.path for a in client.list_artifacts(tracker.run_id)] == ["config.yaml"]
+    logged = Path(client.download_artifacts(tracker.run_id, "config.yaml", str(tmp_path)))
+    assert load_config(logged) == config
     children = {r.info.run_name: r for r in runs(tracker) if r.info.run_id != tracker.run_id}
     assert set(children) == {"supernet", "search", "retrain"}
     assert all(r.data.tags["mlflow.parentRunId"] == tracker.run_id for r in children.values())
@@ -171,6 +143,7 @@ def test_nested_runs_params_metrics_artifacts_and_resume(tmp_path) -> None:
     assert client.get_run(children["retrain"].info.run_id).info.status == "FINISHED"
     saved = json.loads((run_dir / STATE_FILE).read_text())
     assert saved["parent_run_id"] == tracker.run_id and set(saved["stages"]) == set(children)
+    assert saved["tracking_uri"] is None  # the folder's own store: no absolute path pinned
 
     changed = {**params, "supernet": {**params["supernet"], "lr": 0.1}}
     MlflowTracker.open(run_dir, config.tracking, "demo", changed).close()  # warns, keeps 0.05
@@ -243,13 +216,15 @@ def test_store_going_away_mid_run_is_journalled_and_replayed(
     with tracker.start_stage("register"):
         assert register_model(tracker, onnx_path, "gone-net", TAGS) is None
         assert register_model(tracker, onnx_path, "gone-net", TAGS) is None  # still one version
+        assert tracker.promote("gone-net", max_latency_ms=10.0) is None  # waits for the store
     tracker.close()
     assert len([r for r in caplog.records if "stopped answering" in r.message]) == 1
     pending = [json.loads(line) for line in (run_dir / PENDING_FILE).read_text().splitlines()]
     ops = [r["op"] for r in pending]
     assert list((run_dir / PENDING_DIR).glob("*.npy"))  # the model's input example waits too
     assert ops == ["metrics", "metrics", "artifact", "status", "stage", "model", "register",
-                   "model", "register", "status", "status"]  # fmt: skip
+                   "model", "register", "promote", "status", "status"]  # fmt: skip
+    assert pending[2]["path"] == "report.md"  # files of the run folder: relative, movable
 
     again = MlflowTracker.open(run_dir, TrackingConfig(), "demo", {"seed": 0})
     assert not (run_dir / PENDING_FILE).exists() and not (run_dir / PENDING_DIR).exists()
@@ -260,4 +235,5 @@ def test_store_going_away_mid_run_is_journalled_and_replayed(
     assert live.get_run(stage_id).info.status == "FINISHED"
     (version,) = live.search_model_versions("name='gone-net'")
     assert version.tags["accuracy"] == "0.75"
+    assert live.get_model_version_by_alias("gone-net", "champion").version == version.version
     assert len(runs(again)) == 3  # parent, supernet, register: nothing duplicated

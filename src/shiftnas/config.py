@@ -250,6 +250,8 @@ class RegistryConfig(Section):
     alias: str = Field(default="champion", pattern=r"^[A-Za-z0-9_-]+$")
     max_latency_ms: float | None = Field(default=None, gt=0.0)
     min_accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Point the alias at a model within 0.05 of chance accuracy (1/num_classes) all the same.
+    allow_near_chance: bool = False
 
 
 Stage = Literal["supernet", "search", "select", "retrain", "robustness", "export", "register"]

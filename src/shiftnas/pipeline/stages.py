@@ -144,6 +144,8 @@ def retrain_stage(ctx: StageContext) -> dict[str, Any]:
             progress=ctx.progress,
         )  # fmt: skip
         _log_jsonl(ctx, out / "metrics.jsonl", prefix=f"{done.arch.id}.")
+        for name in ("arch.json", "metrics.jsonl"):  # not checkpoint.pt: export logs the model
+            ctx.tracker.log_artifact(out / name, f"retrain/{done.arch.id}")
         last = done.result.history[-1] if done.result.history else {}
         summary[done.arch.id] = {k: last.get(k) for k in ("val_acc", "test_acc")}
     return summary
@@ -183,7 +185,14 @@ def export_stage(ctx: StageContext) -> dict[str, Any]:
 
 
 def register_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.tracking import promote, register_model
+    """Register every exported network, then move the alias (`registry.*`) to the best one.
+
+    A refused promotion (no version within the bounds, or the best within a few points of
+    chance: see `tracking.promote`) is one warning line and does not fail the stage: the
+    versions are registered. With the store away, the promotion is journalled and runs when the
+    run resumes.
+    """
+    from shiftnas.tracking import MlflowTracker, register_model
 
     versions: dict[str, str | None] = {}
     name = ctx.config.tracking.registered_model
@@ -202,35 +211,45 @@ def register_stage(ctx: StageContext) -> dict[str, Any]:
         )
     summary: dict[str, Any] = {"model": name, "versions": versions}
     limits = ctx.config.registry
-    tracking_on = ctx.config.tracking.enabled and any(v is not None for v in versions.values())
-    if tracking_on and limits.max_latency_ms is not None:
+    if isinstance(ctx.tracker, MlflowTracker) and limits.max_latency_ms is not None:
+        summary["promoted"] = None
         try:
-            result = promote(
-                ctx.tracker.client,  # type: ignore[attr-defined]
+            result = ctx.tracker.promote(
                 name, limits.max_latency_ms, limits.min_accuracy, limits.alias,
+                allow_near_chance=limits.allow_near_chance,
             )  # fmt: skip
-            summary["promoted"] = {"alias": limits.alias, "version": result.version}
         except ShiftnasError as err:
             ctx.console.print(f"[yellow]not promoted:[/] {err}")
-            summary["promoted"] = None
+        else:
+            if result is None:
+                ctx.console.print("[yellow]promotion waits:[/] the tracking store is away; it "
+                                  "runs when the run resumes")  # fmt: skip
+            else:
+                summary["promoted"] = {"alias": limits.alias, "version": result.version}
     return summary
 
 
 def card_figures(card: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of a model card: what the registry tags and the summary table show."""
+    """The headline figures of a model card: what the registry tags and the summary table show.
+
+    `device` is the GPU's name when the latency was measured on one, else the host CPU's model.
+    """
     latency = next(iter(card.get("latency", {}).values()), {}) or {}
+    device = latency.get("device", {}) or {}
     fills = (card.get("shift_robustness") or {}).get("fills") or {}
     shift = fills.get("circular") or next(iter(fills.values()), {})
+    classes = (card.get("output") or {}).get("classes")
     return {
         "accuracy": card.get("accuracy", {}).get("test_acc"),
         "latency_ms": latency.get("median_ms"),
-        "device": latency.get("device", {}).get("cpu") or latency.get("device", {}).get("gpu"),
+        "device": (device.get("gpu") or {}).get("gpu") or (device.get("host_cpu") or {}).get("cpu"),
         "backend": latency.get("backend"),
         "shift_consistency": shift.get("consistency"),
         "shifted_accuracy": shift.get("shifted_acc"),
         "params": card.get("params"),
         "macs": card.get("macs"),
         "arch_id": card.get("architecture", {}).get("id"),
+        "num_classes": len(classes) if classes else None,
     }
 
 

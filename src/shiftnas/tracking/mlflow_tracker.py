@@ -8,7 +8,6 @@ nothing. The run ids live in `tracking.json`, so a resumed run logs into the sam
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import time
@@ -22,13 +21,18 @@ import numpy as np
 from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import models
+from shiftnas.tracking.keyed import start_parent
 from shiftnas.tracking.params import flatten_params
+from shiftnas.tracking.promote import PromotionResult
 from shiftnas.tracking.records import apply_record
+from shiftnas.tracking.sqlite import relocate_artifacts, store_lock, with_busy_timeout
 from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState
 from shiftnas.tracking.store import (
-    default_artifact_location,
+    DEFAULT_STORE,
     default_uri,
+    first_line,
     is_http,
+    is_transient,
     require_reachable,
     resolve_tracking_uri,
     server_reachable,
@@ -39,29 +43,10 @@ from shiftnas.tracking.store import (
 log = logging.getLogger("shiftnas.tracking")
 
 PARENT = "pipeline"  # the key of calls made outside any stage
-# MLflow error codes that mean the call itself is wrong: retrying later cannot help.
-CLIENT_ERRORS = frozenset({
-    "INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS",
-    "BAD_REQUEST", "INVALID_STATE", "PERMISSION_DENIED", "UNAUTHENTICATED", "NOT_FOUND",
-})  # fmt: skip
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A store that is down or busy (worth a retry on resume), not a wrong call."""
-    import requests
-    from mlflow.exceptions import MlflowException
-
-    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
-        return True
-    return isinstance(exc, MlflowException) and exc.error_code not in CLIENT_ERRORS
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 class MlflowTracker:
@@ -81,8 +66,12 @@ class MlflowTracker:
     ) -> MlflowTracker:
         """Start (or, on resume, reopen) the parent run and replay what is pending.
 
-        An HTTP store that does not answer fails here at once with one line; later failures
-        are journalled instead (see the module docstring).
+        `params` (the resolved config) become the parent run's params and its `config.yaml`.
+        An SQLite store is opened under its file lock (`sqlite.store_lock`); the run folder's
+        own store is pointed at the folder where it is now (`sqlite.relocate_artifacts`). Runs
+        lost by a kill before `tracking.json` recorded them are found again (`keyed`). Raises
+        `ShiftnasError` (one line) when the store is unusable; an HTTP store that does not
+        answer fails here at once, later failures are journalled (see the module docstring).
         """
         from mlflow import MlflowClient
 
@@ -90,12 +79,14 @@ class MlflowTracker:
         run_dir.mkdir(parents=True, exist_ok=True)
         uri = resolve_tracking_uri(run_dir, config)
         state = TrackingState.load(run_dir)
-        if state is not None and state.tracking_uri != uri:
+        if state is not None and state.uri(run_dir) != uri:
             raise ShiftnasError(
-                f"{run_dir} was tracked at {state.tracking_uri}, not {uri}: set "
-                f"MLFLOW_TRACKING_URI={state.tracking_uri} to resume there, or delete "
+                f"{run_dir} was tracked at {state.uri(run_dir)}, not {uri}: set "
+                f"MLFLOW_TRACKING_URI={state.uri(run_dir)} to resume there, or delete "
                 f"{run_dir / STATE_FILE} to start new MLflow runs"
             )
+        if state is None:
+            state = TrackingState(tracking_uri=None if uri == default_uri(run_dir) else uri)
         if is_http(uri):
             use_short_http_timeouts()
             require_reachable(uri)
@@ -103,16 +94,23 @@ class MlflowTracker:
         # that stops answering is reported once, in one line, by `_go_offline`
         logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
         try:
-            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            tracker = cls(run_dir, uri, client, state or TrackingState(tracking_uri=uri))
-            tracker._start_parent(config, run_name, flatten_params(params))
+            with store_lock(uri):  # one process at a time creates the store and the experiment
+                if state.tracking_uri is None and (run_dir / DEFAULT_STORE).is_file():
+                    relocate_artifacts(run_dir / DEFAULT_STORE, run_dir)
+                client_uri = with_busy_timeout(uri)
+                client = MlflowClient(tracking_uri=client_uri, registry_uri=client_uri)
+                tracker = cls(run_dir, uri, client, state)
+                start_parent(client, state, run_dir, uri, config.experiment, run_name)
+                tracker._apply({"op": "params", "stage": None, "params": flatten_params(params)})
+                if params:  # the resolved config, as a file of the parent run
+                    tracker._submit({"op": "config", "stage": None, "config": dict(params)})
         except ShiftnasError:
             raise
         except Exception as exc:
             if is_http(uri) and is_transient(exc):
                 raise unreachable_error(uri) from None
             raise ShiftnasError(
-                f"MLflow tracking store at {uri} failed: {_first_line(exc)}: check the URI"
+                f"MLflow tracking store at {uri} failed: {first_line(exc)}: check the URI"
             ) from None
         tracker.flush_pending()
         return tracker
@@ -121,44 +119,6 @@ class MlflowTracker:
     def run_id(self) -> str:
         assert self.state.parent_run_id is not None
         return self.state.parent_run_id
-
-    def _start_parent(self, config: TrackingConfig, run_name: str, params: dict[str, str]) -> None:
-        state, client = self.state, self.client
-        if state.experiment_id is None:
-            experiment = client.get_experiment_by_name(config.experiment)
-            if experiment is not None:
-                state.experiment_id = experiment.experiment_id
-            else:
-                location = None
-                if self.uri == default_uri(self.run_dir):
-                    location = default_artifact_location(self.run_dir)
-                state.experiment_id = client.create_experiment(config.experiment, location)
-        if state.parent_run_id is not None:
-            run = self._existing_run(state.parent_run_id)
-            if run is None:
-                log.warning("MLflow run %s of %s is gone: starting new runs", state.parent_run_id,
-                            self.run_dir)  # fmt: skip
-                state.parent_run_id = None
-                state.stages, state.models, state.registered = {}, {}, {}
-            else:
-                client.update_run(state.parent_run_id, status="RUNNING")
-        if state.parent_run_id is None:
-            tags = {"shiftnas.run_dir": str(self.run_dir.resolve())}
-            run = client.create_run(state.experiment_id, run_name=run_name, tags=tags)
-            state.parent_run_id = run.info.run_id
-        state.save(self.run_dir)
-        self._apply({"op": "params", "stage": None, "params": params})
-
-    def _existing_run(self, run_id: str) -> Any:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            run = self.client.get_run(run_id)
-        except MlflowException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise
-        return None if run.info.lifecycle_stage == "deleted" else run
 
     # --- the Tracker protocol -------------------------------------------------------------
 
@@ -245,6 +205,20 @@ class MlflowTracker:
             {**record, "model_key": model_key, "model_uri": model_uri, "tags": values}
         )
 
+    def promote(
+        self,
+        name: str,
+        max_latency_ms: float,
+        min_accuracy: float | None = None,
+        alias: str = "champion",
+        allow_near_chance: bool = False,
+    ) -> PromotionResult | None:
+        """`tracking.promote.promote` on this run's store; None when the store is away: the
+        call is then journalled and replayed on resume, after the registrations before it."""
+        settings = {"name": name, "max_latency_ms": max_latency_ms, "min_accuracy": min_accuracy,
+                    "alias": alias, "allow_near_chance": allow_near_chance}  # fmt: skip
+        return self._submit({"op": "promote", "stage": self._stage, "promote": settings})
+
     def close(self, status: str = "FINISHED") -> None:
         self._reconnect()
         self._submit({"op": "status", "stage": None, "status": status, "time": _now_ms()})
@@ -269,7 +243,7 @@ class MlflowTracker:
                 if is_transient(exc):
                     self._go_offline(exc)
                     break
-                log.warning("dropped a pending MLflow %s call: %s", record["op"], _first_line(exc))
+                log.warning("dropped a pending MLflow %s call: %s", record["op"], first_line(exc))
             done += 1
         if records:
             self.pending.replace(records[done:])
@@ -285,24 +259,15 @@ class MlflowTracker:
                 if not is_transient(exc):
                     raise
                 self._go_offline(exc)
-        self.pending.append(self._journal_form(record))
+        self.pending.append(record)
         return None
-
-    def _journal_form(self, record: dict[str, Any]) -> dict[str, Any]:
-        if "_example" not in record:
-            return record
-        record = dict(record)
-        path = self.pending.dir / f"{hashlib.sha1(record['key'].encode()).hexdigest()[:16]}.npy"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, record.pop("_example"))
-        return {**record, "example": str(path)}
 
     def _go_offline(self, exc: BaseException) -> None:
         if not self._warned:
             self._warned = True
             log.warning(
                 "MLflow tracking store at %s stopped answering (%s): results stay in %s and are "
-                "logged to MLflow when the run resumes", self.uri, _first_line(exc), self.run_dir,
+                "logged to MLflow when the run resumes", self.uri, first_line(exc), self.run_dir,
             )  # fmt: skip
         self._offline = True
 

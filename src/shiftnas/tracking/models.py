@@ -16,8 +16,9 @@ import numpy as np
 
 from shiftnas.errors import ShiftnasError
 
-# Promotion needs these two; the pipeline also sets device, shift_consistency, params and macs.
-REQUIRED_TAGS = ("accuracy", "latency_ms")
+# Promotion ranks by accuracy and latency and refuses a model near chance (1/num_classes); the
+# pipeline also sets device, backend, shift_consistency, params, macs and arch_id.
+REQUIRED_TAGS = ("accuracy", "latency_ms", "num_classes")
 
 
 @contextmanager
@@ -83,27 +84,41 @@ def _providers() -> list[str]:
 
 
 def log_onnx(
-    client: Any, run_id: str, onnx_path: Path, name: str, input_example: np.ndarray
+    client: Any,
+    run_id: str,
+    onnx_path: Path,
+    name: str,
+    input_example: np.ndarray,
+    key: str | None = None,
 ) -> str:
     """Log `onnx_path` to `run_id` with a signature inferred from running it; returns the URI.
 
     The logged model is created first in the run's experiment: left to itself, MLflow puts it
     in the default experiment, whose artifacts land in `./mlruns` of the working directory.
+    With `key`, a logged model already tagged `shiftnas.key = key` is reused (see `keyed`): its
+    URI when it is complete, else its files are uploaded again into it.
     """
     import mlflow
     import onnx
     from mlflow.models import infer_signature
 
     from shiftnas.export.onnx import onnx_session
+    from shiftnas.tracking.keyed import KEY_TAG, find_logged_model, is_ready
 
     onnx_path = Path(onnx_path)
     if not onnx_path.is_file():
         raise ShiftnasError(f"ONNX model {onnx_path} does not exist: export it before logging it")
+    experiment_id = client.get_run(run_id).info.experiment_id
+    model = None if key is None else find_logged_model(client, experiment_id, key)
+    if model is not None and is_ready(model):
+        return str(model.model_uri)
     example = np.ascontiguousarray(input_example, dtype=np.float32)
     session = onnx_session(onnx_path.read_bytes())
     output = session.run(None, {session.get_inputs()[0].name: example})[0]
-    experiment_id = client.get_run(run_id).info.experiment_id
-    model = client.create_logged_model(experiment_id, name=name, source_run_id=run_id)
+    if model is None:
+        tags = None if key is None else {KEY_TAG: key}
+        model = client.create_logged_model(experiment_id, name=name, source_run_id=run_id,
+                                           tags=tags)  # fmt: skip
     with using_uri(client.tracking_uri):
         info = mlflow.onnx.log_model(
             onnx.load(str(onnx_path)),

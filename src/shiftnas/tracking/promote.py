@@ -3,6 +3,11 @@
 Best means the highest accuracy, ties broken by lower latency, then by keeping the current
 holder (no churn), then by the older version. The history stays on the versions: the one that
 loses the alias gets a `previous_<alias>` tag with the time, the new one `promoted_at`.
+
+A version whose test accuracy is within `NEAR_CHANCE_MARGIN` of chance (`1 / num_classes`, from
+its `num_classes` tag) is never promoted unless the caller allows it explicitly: a network that
+learned nothing must not become the one a deployment loads. Versions without a `num_classes` tag
+(registered outside shiftnas) cannot be checked and are treated as before.
 """
 
 from __future__ import annotations
@@ -12,6 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shiftnas.errors import ShiftnasError
+
+# "Within a few points of chance": test accuracy < 1/num_classes + 0.05 (a fraction, i.e. five
+# percentage points) is refused. 10 classes: below 0.15; 2 classes: below 0.55.
+NEAR_CHANCE_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,17 @@ class _Candidate:
     version: str
     accuracy: float
     latency_ms: float
+    num_classes: int | None = None
+
+    @property
+    def chance(self) -> float | None:
+        return 1.0 / self.num_classes if self.num_classes else None
+
+    @property
+    def near_chance(self) -> bool:
+        chance = self.chance
+        # rounded: 1/10 + 0.05 is 0.15000000000000002 in floating point, and 0.15 is not refused
+        return chance is not None and self.accuracy < round(chance + NEAR_CHANCE_MARGIN, 9)
 
 
 def _client(client_or_uri: Any) -> Any:
@@ -43,6 +63,10 @@ def _client(client_or_uri: Any) -> Any:
     if client_or_uri is not None and is_http(client_or_uri):
         use_short_http_timeouts()
         require_reachable(client_or_uri, "or pass the URI of a running one")
+    if client_or_uri is not None:  # wait for runs writing to the same SQLite store
+        from shiftnas.tracking.sqlite import with_busy_timeout
+
+        client_or_uri = with_busy_timeout(client_or_uri)
     return MlflowClient(tracking_uri=client_or_uri, registry_uri=client_or_uri)
 
 
@@ -65,7 +89,9 @@ def _candidates(versions: list[Any]) -> list[_Candidate]:
             latency = float(version.tags["latency_ms"])
         except (KeyError, ValueError):
             continue  # registered by hand without our figures: not a candidate
-        out.append(_Candidate(str(version.version), accuracy, latency))
+        classes = version.tags.get("num_classes", "")
+        num_classes = int(classes) if classes.isdigit() and int(classes) > 0 else None
+        out.append(_Candidate(str(version.version), accuracy, latency, num_classes))
     return out
 
 
@@ -98,28 +124,42 @@ def _refusal(name: str, candidates: list[_Candidate], max_latency_ms: float,
     )
 
 
+def _near_chance_refusal(name: str, best: _Candidate) -> ShiftnasError:
+    return ShiftnasError(
+        f"the best qualifying version of model '{name}', v{best.version}, has test accuracy "
+        f"{best.accuracy:.3f}, within {NEAR_CHANCE_MARGIN:g} of chance "
+        f"({best.chance:.3f} for {best.num_classes} classes): train it further, or pass "
+        "--allow-near-chance (registry.allow_near_chance: true) to promote it anyway"
+    )
+
+
 def promote(
     client_or_uri: Any,
     name: str,
     max_latency_ms: float,
     min_accuracy: float | None = None,
     alias: str = "champion",
+    allow_near_chance: bool = False,
 ) -> PromotionResult:
     """Move `alias` of registered model `name` to its best qualifying version.
 
     `client_or_uri`: an `MlflowClient`, a tracking URI, or None for MLflow's default
-    (`MLFLOW_TRACKING_URI`). Raises `ShiftnasError` naming the best figures available when no
-    version qualifies; the alias is then left where it was.
+    (`MLFLOW_TRACKING_URI`). `max_latency_ms` in ms, `min_accuracy` a fraction in [0, 1].
+    Raises `ShiftnasError` naming the best figures available when no version qualifies, and,
+    unless `allow_near_chance`, naming the accuracy and the chance level when every qualifying
+    version is within `NEAR_CHANCE_MARGIN` of chance; the alias is then left where it was.
     """
     from mlflow.exceptions import MlflowException
+
+    from shiftnas.tracking.sqlite import without_busy_timeout
 
     client = _client(client_or_uri)
     try:
         client.get_registered_model(name)
     except MlflowException:
         raise ShiftnasError(
-            f"no registered model named '{name}' in {client.tracking_uri}: check --model and "
-            "--tracking-uri (or --run-dir)"
+            f"no registered model named '{name}' in {without_busy_timeout(client.tracking_uri)}: "
+            "check --model and --tracking-uri (or --run-dir)"
         ) from None
     candidates = _candidates(_versions(client, name))
     current = _current(client, name, alias)
@@ -130,6 +170,10 @@ def promote(
     ]
     if not qualifying:
         raise _refusal(name, candidates, max_latency_ms, min_accuracy)
+    learned = [c for c in qualifying if allow_near_chance or not c.near_chance]
+    if not learned:
+        raise _near_chance_refusal(name, max(qualifying, key=lambda c: c.accuracy))
+    qualifying = learned
     best = max(
         qualifying,
         key=lambda c: (c.accuracy, -c.latency_ms, c.version == current, -int(c.version)),

@@ -14,11 +14,14 @@ import numpy as np
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import models
+from shiftnas.tracking.keyed import KEY_TAG, find_or_create_run, find_version
+from shiftnas.tracking.promote import promote
 from shiftnas.tracking.state import TrackingState
 
 log = logging.getLogger("shiftnas.tracking")
 
 BATCH = 100  # MLflow's limit of params or tags per log_batch call
+CONFIG_ARTIFACT = "config.yaml"  # the resolved config, in the parent run's artifacts
 
 
 def run_for(client: Any, state: TrackingState, run_dir: Path, stage: str | None) -> str:
@@ -28,8 +31,8 @@ def run_for(client: Any, state: TrackingState, run_dir: Path, stage: str | None)
         return state.parent_run_id
     if stage not in state.stages:
         tags = {"mlflow.parentRunId": state.parent_run_id, "shiftnas.stage": stage}
-        run = client.create_run(state.experiment_id, run_name=stage, tags=tags)
-        state.stages[stage] = run.info.run_id
+        key = f"{state.key}/{stage}"
+        state.stages[stage] = find_or_create_run(client, state.experiment_id, key, stage, tags)
         state.save(run_dir)
     return state.stages[stage]
 
@@ -71,6 +74,10 @@ def apply_record(client: Any, state: TrackingState, run_dir: Path, record: dict[
         client.log_artifacts(run_id, record["path"], record["artifact_path"])
     elif op == "status":
         client.set_terminated(run_id, record["status"], end_time=record["time"])
+    elif op == "config":
+        client.log_dict(run_id, record["config"], CONFIG_ARTIFACT)
+    elif op == "promote":
+        return promote(client, **record["promote"])
     elif op == "model" and record["key"] in state.models:  # journalled twice, or replayed again
         return state.models[record["key"]]
     elif op == "register" and record["key"] in state.registered:
@@ -79,7 +86,7 @@ def apply_record(client: Any, state: TrackingState, run_dir: Path, record: dict[
         example = record.get("_example")
         example = np.load(record["example"]) if example is None else example
         uri = models.log_onnx(client, run_id, Path(record["onnx_path"]), record["name"],
-                              example)  # fmt: skip
+                              example, key=f"{state.key}/{record['key']}")  # fmt: skip
         state.models[record["key"]] = uri
         state.save(run_dir)
         return uri
@@ -87,8 +94,12 @@ def apply_record(client: Any, state: TrackingState, run_dir: Path, record: dict[
         model_uri = record["model_uri"] or state.models.get(record["model_key"])
         if model_uri is None:
             raise ShiftnasError(f"model {record['model_key']} was never logged")
-        tags = {**record["tags"], "run_id": state.parent_run_id, "stage_run_id": run_id}
-        version = models.create_version(client.tracking_uri, model_uri, record["name"], tags)
+        key = f"{state.key}/{record['key']}"
+        tags = {**record["tags"], "run_id": state.parent_run_id, "stage_run_id": run_id,
+                KEY_TAG: key}  # fmt: skip
+        version = find_version(client, record["name"], key) or models.create_version(
+            client.tracking_uri, model_uri, record["name"], tags
+        )
         state.registered[record["key"]] = version
         state.save(run_dir)
         return version

@@ -21,8 +21,11 @@ def register_model(
     `runs:/` URI) as a new version of `name`; returns the version, or None when tracking is off
     or the store is away (the registration then happens on resume).
 
-    `tags` must hold `accuracy` (a fraction in [0, 1]) and `latency_ms`, which promotion ranks
-    by; the pipeline also gives `device`, `shift_consistency`, `params` and `macs`. `run_id` (the
+    `tags` must hold `accuracy` (test accuracy, a fraction in [0, 1]) and `latency_ms`, which
+    promotion ranks by, and `num_classes`, which it checks accuracy against chance with; the
+    pipeline also gives `device` (the CPU or GPU the latency was measured on), `backend`,
+    `shift_consistency`, `params` and `macs`. Raises `ShiftnasError` when one of the three is
+    missing. `run_id` (the
     pipeline's parent run) and `stage_run_id` are added. Registering the same model under the
     same name again (a resumed stage) returns the first version instead of a duplicate.
     """

@@ -23,14 +23,36 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
 }
 PROBE_TIMEOUT_S = 10.0
+DEFAULT_STORE = "mlflow.db"  # the default store, inside the run directory
+ARTIFACTS = "mlartifacts"  # its artifacts, beside it
+# MLflow error codes that mean the call itself is wrong: retrying later cannot help.
+CLIENT_ERRORS = frozenset({
+    "INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS",
+    "BAD_REQUEST", "INVALID_STATE", "PERMISSION_DENIED", "UNAUTHENTICATED", "NOT_FOUND",
+})  # fmt: skip
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A store that is down or busy (worth a retry on resume), not a wrong call."""
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, MlflowException) and exc.error_code not in CLIENT_ERRORS
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def default_uri(run_dir: Path) -> str:
-    return f"sqlite:///{(Path(run_dir) / 'mlflow.db').resolve()}"
+    """The run directory's own store, as an absolute URI for the folder where it is now."""
+    return f"sqlite:///{(Path(run_dir) / DEFAULT_STORE).resolve()}"
 
 
 def default_artifact_location(run_dir: Path) -> str:
-    return (Path(run_dir) / "mlartifacts").resolve().as_uri()
+    return (Path(run_dir) / ARTIFACTS).resolve().as_uri()
 
 
 def resolve_tracking_uri(run_dir: Path, config: TrackingConfig) -> str:

@@ -233,7 +233,7 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
     from shiftnas.tracking import MlflowTracker
 
     settings = {"name": "reg", "device": "cpu",
-                "data": {"shapes": {"train_size": 20, "test_size": 10, "image_size": 16}},
+                "data": {"shapes": {"train_size": 50, "test_size": 10, "image_size": 16}},
                 "space": {"name": "mbv3", "input_size": 16, "stem_channels": 8,
                           "head_channels": 16, "layers": [{"channels": 8, "stride": 2}]},
                 "registry": {"max_latency_ms": 5.0}, "tracking": {"uri": store}}  # fmt: skip

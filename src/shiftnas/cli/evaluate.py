@@ -18,8 +18,9 @@ from shiftnas.errors import ShiftnasError
 from shiftnas.files import load_weights
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search import Arch, SearchSpace, get_space
-from shiftnas.search.evaluators import InheritedEvaluator, get_evaluator, list_evaluators
+from shiftnas.search.evaluators import get_evaluator, list_evaluators
 from shiftnas.search.evaluators.batch import score_one, score_to_csv
+from shiftnas.search.nsga.from_config import inherited_evaluator
 from shiftnas.search.supernet import Mbv3Supernet
 from shiftnas.training.progress import make_progress
 
@@ -102,9 +103,6 @@ def _inherited(run_dir: Path | None, arch: str | None) -> None:
     supernet = Mbv3Supernet(space)
     supernet.load_state_dict(load_weights(ckpt))
     device = resolve_device(cfg.device)
-    evaluator = InheritedEvaluator(
-        supernet.to(device), data, cfg.supernet.bn_recalibration_batches, seed=cfg.seed,
-        device=device,
-    )  # fmt: skip
+    evaluator = inherited_evaluator(cfg, supernet.to(device), data, device)
     error = evaluator.evaluate([architecture])[0]
     Console().print(f"{architecture.id}  {space.to_string(architecture)}  error={error:.4f}")

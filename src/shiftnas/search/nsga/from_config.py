@@ -58,20 +58,26 @@ class _Context:
         return self._supernet
 
     def inherited(self, data: DataSplits) -> Scorer:
-        from shiftnas.search.evaluators import InheritedEvaluator
+        return inherited_evaluator(self.cfg, self.supernet(), data, self.device).evaluate
 
-        evaluator = InheritedEvaluator(
-            self.supernet(),
-            data,
-            self.cfg.supernet.bn_recalibration_batches,
-            # BN recalibration drops incomplete batches: with fewer training images than the
-            # default 256 it would calibrate on none and score every network on reset statistics
-            batch_size=max(1, min(256, len(data.train))),
-            seed=self.cfg.seed,
-            device=self.device,
-            max_val_images=self.cfg.search.evaluator.max_val_images,
-        )
-        return evaluator.evaluate
+
+def inherited_evaluator(cfg: Config, supernet: Any, data: DataSplits, device: Any) -> Any:
+    """The `inherited` estimator exactly as the search uses it (BN recalibration batches and
+    size, seed, `search.evaluator.max_val_images`), so `shiftnas eval inherited` and the search
+    archive give the same error for the same network."""
+    from shiftnas.search.evaluators import InheritedEvaluator
+
+    return InheritedEvaluator(
+        supernet,
+        data,
+        cfg.supernet.bn_recalibration_batches,
+        # BN recalibration drops incomplete batches: with fewer training images than the
+        # default 256 it would calibrate on none and score every network on reset statistics
+        batch_size=max(1, min(256, len(data.train))),
+        seed=cfg.seed,
+        device=device,
+        max_val_images=cfg.search.evaluator.max_val_images,
+    )
 
 
 def require_supernet(run_dir: Path) -> Path:

@@ -1,8 +1,11 @@
 """The `digits` dataset of the quickstart, and a fair supernet learning on it at a reduced scale."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
+from sklearn import datasets as sklearn_datasets
 
 from shiftnas.config import DataConfig, DigitsConfig, SupernetConfig, config_from_dict, load_config
 from shiftnas.data import load_data
@@ -10,8 +13,6 @@ from shiftnas.data.digits import load_digits_splits
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import get_space
 from shiftnas.search.train_supernet import train_supernet
-
-sklearn_datasets = pytest.importorskip("sklearn.datasets")
 
 
 def _digits(size: int, seed: int = 0):
@@ -53,6 +54,12 @@ def test_digits_test_split_is_the_same_for_every_run_seed():
 def test_digits_image_size_is_validated():
     with pytest.raises(ShiftnasError, match=r"data\.digits\.image_size"):
         config_from_dict({"data": {"dataset": "digits", "digits": {"image_size": 4}}})
+
+
+def test_digits_without_scikit_learn_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
+    with pytest.raises(ShiftnasError, match="needs scikit-learn: pip install scikit-learn"):
+        load_digits_splits()
 
 
 def test_quickstart_network_input_matches_its_images():

@@ -20,7 +20,9 @@ _TEST_SPLIT_SEED = 0  # not the run's seed: the test images stay the same across
 
 
 def load_digits_images(image_size: int = 16) -> ImageData:
-    """All 1,797 images as uint8 `(1797, 3, image_size, image_size)`, labels 0-9."""
+    """All 1,797 images as uint8 `(1797, 3, image_size, image_size)`, labels 0-9.
+
+    Raises `ShiftnasError` when scikit-learn is not installed."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:

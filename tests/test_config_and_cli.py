@@ -19,7 +19,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 def test_embedded_quickstart_loads_from_any_directory(tmp_path):
     config = load_config()
-    assert config.name == "quickstart" and config.data.dataset == "shapes"
+    assert config.name == "quickstart" and config.data.dataset == "digits"
     repo_copy = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"
     assert load_config(repo_copy) == config
 
@@ -33,7 +33,7 @@ def test_embedded_quickstart_loads_from_any_directory(tmp_path):
             "supernet.epochs: Input should be greater than or equal to 1",
         ),
         ({"supernet": {"epochs": "many"}}, "supernet.epochs: Input should be a valid integer"),
-        ({"data": {"dataset": "mnist"}}, "data.dataset: Input should be 'shapes', 'cifar10'"),
+        ({"data": {"dataset": "mnist"}}, "data.dataset: Input should be 'shapes', 'digits'"),
         ({"data": {"dataset": "imagefolder"}}, "data.root is required"),
         ({"space": {"name": "mbv3", "layers": [{"channels": 8, "stride": 3}]}}, "stride"),
         ({"sede": 1}, "unknown key 'sede'"),

@@ -31,14 +31,21 @@ class ShapesConfig(Section):
     image_size: int = Field(default=32, ge=8, le=256)
 
 
+class DigitsConfig(Section):
+    """scikit-learn's 8x8 handwritten digits, upsampled to `image_size` pixels."""
+
+    image_size: int = Field(default=16, ge=8, le=256)
+
+
 class DataConfig(Section):
-    dataset: Literal["shapes", "cifar10", "imagefolder"] = "shapes"
+    dataset: Literal["shapes", "digits", "cifar10", "imagefolder"] = "shapes"
     root: Path | None = None
     download: bool = False
     cache_dir: Path | None = None
     val_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
     max_train_images: int | None = Field(default=None, ge=10)
     shapes: ShapesConfig = ShapesConfig()
+    digits: DigitsConfig = DigitsConfig()
 
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:

@@ -8,6 +8,7 @@ from shiftnas.config import DataConfig
 from shiftnas.data.checks import check_raw_splits, check_split_sizes
 from shiftnas.data.cifar10 import load_cifar10
 from shiftnas.data.dataset import DataSplits, ImageData, channel_stats, split_train_val
+from shiftnas.data.digits import load_digits_splits
 from shiftnas.data.imagefolder import load_imagefolder
 from shiftnas.data.shapes import make_shapes
 
@@ -18,6 +19,8 @@ def _load_raw(config: DataConfig, seed: int) -> tuple[ImageData, ImageData]:
         train = make_shapes(config.shapes.train_size, seed=seed, size=size)
         test = make_shapes(config.shapes.test_size, seed=seed + 7919, size=size)
         return train, test
+    if config.dataset == "digits":
+        return load_digits_splits(config.digits.image_size)
     assert config.root is not None  # checked by DataConfig
     if config.dataset == "cifar10":
         return (

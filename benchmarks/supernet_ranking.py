@@ -69,9 +69,11 @@ def train_one_supernet(sampling: str, fair_epochs: int, budget: Budget, work: Pa
     preset = load_preset()
     data = load_data(budget.data_config(preset), budget.seed)
     config = supernet_config(preset, sampling, fair_epochs)
+    # one probe path: SPOS has 13 x the epochs, and each epoch's probe costs 4,000 forward passes
     train_supernet(
-        preset_space(preset), data, config, work / sampling, seed=budget.seed, progress=False
-    )
+        preset_space(preset), data, config, work / sampling, seed=budget.seed, progress=False,
+        probe_paths=1,
+    )  # fmt: skip
     return sampling
 
 

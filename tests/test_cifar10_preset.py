@@ -133,3 +133,23 @@ def test_summed_op_costs_equal_fvcore_on_the_whole_network():
         arch = space.from_string(genome)
         whole = network_cost(space.build(arch), (1, 3, 32, 32))
         assert cost(space, arch) == (whole.macs, whole.params)
+
+
+def test_searched_networks_are_the_selected_then_the_front_by_error(tmp_path):
+    from search_vs_random import searched_networks
+
+    space = preset_space()
+
+    def member(genome, error):
+        return {"arch": {"space": "mbv3", "genome": genome}, "objectives": {"error": error}}
+
+    front = [member([1, 1, 0, 1], 0.30), member([5, 5, 2, 5], 0.20), member([3, 3, 2, 3], 0.25)]
+    (tmp_path / "search").mkdir()
+    (tmp_path / "select").mkdir()
+    (tmp_path / "search" / "pareto.json").write_text(json.dumps({"front": front}))
+    # the selected knee is also on the front: it must not count twice; gene 2 at the stride-1
+    # layer is canonical already, gene 3 there would be the same network as gene 2
+    selected = [front[0], member([3, 3, 3, 3], 0.25)]
+    (tmp_path / "select" / "selected.json").write_text(json.dumps({"selected": selected}))
+    picked = [space.to_string(a) for a in searched_networks(space, tmp_path, n=3)]
+    assert picked == ["1-1-0-1", "3-3-2-3", "5-5-2-5"]

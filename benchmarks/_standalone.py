@@ -52,6 +52,16 @@ class Budget:
         )  # fmt: skip
 
 
+def add_training_arguments(parser: Any, out: Path, work: Path) -> None:
+    """The options both benchmarks share: the stand-alone budget, processes and file places."""
+    parser.add_argument("--workers", type=int, default=2, help="processes, one thread each")
+    parser.add_argument("--epochs", type=int, default=Budget.epochs, help="stand-alone budget")
+    parser.add_argument("--train-images", type=int, default=Budget.train_images)
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument("--csv", type=Path, default=CSV, help="the ground-truth table")
+    parser.add_argument("--work", type=Path, default=work, help="checkpoints (resumable)")
+
+
 def load_preset(path: Path = PRESET) -> Any:
     """The preset's config, with its relative data paths made absolute (they are written for the
     repository root)."""

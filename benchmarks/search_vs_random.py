@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _machine import machine_info  # noqa: E402
 from _standalone import (  # noqa: E402
-    CSV,
     PRESET,
     Budget,
+    add_training_arguments,
     append_row,
     cost,
     load_preset,
@@ -81,12 +81,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4, help="searched networks (pairs)")
     parser.add_argument("--tolerance", type=float, default=0.10, help="MACs, relative")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="processes, one thread each")
-    parser.add_argument("--epochs", type=int, default=Budget.epochs, help="stand-alone budget")
-    parser.add_argument("--train-images", type=int, default=Budget.train_images)
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--csv", type=Path, default=CSV, help="the ground-truth table")
-    parser.add_argument("--work", type=Path, default=WORK, help="checkpoints (resumable)")
+    add_training_arguments(parser, OUT, WORK)
     args = parser.parse_args()
     budget = Budget(epochs=args.epochs, train_images=args.train_images)
     space = preset_space(load_preset())

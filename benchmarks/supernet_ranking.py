@@ -6,10 +6,11 @@
 Networks: `2 x strata` networks of the CIFAR-10 preset's skeleton (configs/cifar10-cpu.yaml),
 stratified over MACs, each with its filter twin (`_standalone.stratified_with_twins`). Ground
 truth: each trained stand-alone under one fixed budget (`_standalone.Budget`: 2 epochs on 16,000
-images from scratch, one thread: 250 steps at the measured 0.36 CPU-s each, plus evaluation), tested on the 10,000 test images,
-appended to `benchmarks/results/mbv3_standalone.csv`. Two supernets of equal compute on the same
-16,000 images: fair sampling (SICNS: 13 paths per step) for `supernet_epochs`, and SPOS (one
-uniform path per step) for 13 x as many epochs, so both train the same number of path-images.
+images from scratch, one thread: 250 steps at the measured 0.36 CPU-s each, plus evaluation),
+tested on the 10,000 test images, appended to `benchmarks/results/mbv3_standalone.csv`. Two
+supernets of equal compute on the same 16,000 images: fair sampling (SICNS: 13 paths per step)
+for `supernet_epochs`, and SPOS (one uniform path per step) for 13 x as many epochs, so both
+train the same number of path-images.
 Inherited accuracy: each network extracted from a supernet, its BatchNorm recalibrated on
 `--bn-batches` fixed training batches of 256, on the 4,000 validation images. Also scored: the
 `default` training-free estimator, MACs and parameters (larger = predicted better).

@@ -32,6 +32,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _machine import machine_info  # noqa: E402
@@ -122,11 +124,15 @@ def default_scores(genomes: list[str], budget: Budget) -> dict[str, float]:
 
 
 def correlations(truth: list[float], predictions: dict[str, list[float]]) -> dict[str, Any]:
-    """Kendall tau-b and Spearman rho of each prediction (higher = predicted better) with truth."""
+    """Kendall tau-b and Spearman rho of each prediction (higher = predicted better) with truth;
+    None where one side is constant (undefined, and not valid JSON as NaN)."""
     from scipy import stats
 
-    tau = {k: float(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
-    rho = {k: float(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
+    def finite(value: float) -> float | None:
+        return None if np.isnan(value) else float(value)
+
+    tau = {k: finite(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
+    rho = {k: finite(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
     return {"kendall_tau": tau, "spearman": rho}
 
 

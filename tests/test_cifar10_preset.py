@@ -105,6 +105,7 @@ def test_correlations_match_a_hand_count():
     assert result["kendall_tau"]["x"] == pytest.approx(4 / 6)
     assert result["spearman"]["x"] == pytest.approx(0.8)
     assert result["kendall_tau"]["y"] == pytest.approx(-1.0)
+    assert correlations([0.1, 0.1, 0.1], {"x": [1, 2, 3]})["kendall_tau"]["x"] is None
 
 
 def test_ground_truth_table_skips_a_torn_row_and_other_budgets(tmp_path):

@@ -67,7 +67,7 @@ def train_one_supernet(sampling: str, fair_epochs: int, budget: Budget, work: Pa
 
     torch.set_num_threads(1)
     from shiftnas.data import load_data
-    from shiftnas.search.train_supernet import train_supernet
+    from shiftnas.training.supernet import train_supernet
 
     preset = load_preset()
     data = load_data(budget.data_config(preset), budget.seed)
@@ -85,11 +85,10 @@ def inherited_accuracy(
 ) -> dict[str, float] | None:
     """Validation accuracy of each network on the weights of a finished supernet; None if the
     supernet has not finished."""
-    import torch
 
     from shiftnas.data import load_data
     from shiftnas.search.evaluators import InheritedEvaluator
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import load_supernet
 
     ckpt = work / sampling / "checkpoint.pt"
     metrics = work / sampling / "metrics.jsonl"
@@ -99,8 +98,7 @@ def inherited_accuracy(
     if not ckpt.exists() or not metrics.exists() or len(metrics.read_text().splitlines()) < want:
         return None
     space = preset_space(preset)
-    supernet = Mbv3Supernet(space)
-    supernet.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["model"])
+    supernet = load_supernet(space, ckpt)
     data = load_data(budget.data_config(preset), budget.seed)
     evaluator = InheritedEvaluator(supernet, data, bn_batches, seed=budget.seed)
     return {g: 1.0 - evaluator.error(space.from_string(g)) for g in genomes}

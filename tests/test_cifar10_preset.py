@@ -42,8 +42,8 @@ def _small_imagefolder(root: Path, train_per_class: int, test_per_class: int) ->
 @needs_shared
 def test_preset_runs_every_stage_on_a_few_hundred_images(tmp_path):
     """The preset as shipped (skeleton, objectives, stages), only sizes and epochs shrunk."""
-    from shiftnas.config import load_config
     from shiftnas.pipeline import run_pipeline
+    from shiftnas.pipeline.config import load_config
 
     preset = load_config(PRESET)
     data = _small_imagefolder(tmp_path / "cifar", train_per_class=30, test_per_class=10)

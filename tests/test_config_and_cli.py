@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shiftnas.config import config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict, load_config
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shiftnas.config import config_from_dict
 from shiftnas.pipeline import RunDir
 from shiftnas.pipeline.changes import changed_keys, first_reader
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.tracking.state import TrackingState
 from tests.cli_helpers import shiftnas, tiny_run_config, write_config
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from shiftnas.config import config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.checks import accepted_settings, check_config
+from shiftnas.pipeline.config import config_from_dict, load_config
 from tests.cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,15 +51,19 @@ def evaluator(name: str, **settings) -> dict:
          "search.latency.table: nowhere/lut.json does not exist"),
         ({"select": {"budgets": {"latency": 5.0}}},
          "select.budgets: 'latency' is not a search objective (error, params, macs)"),
-        ({"space": {"name": "nb201"}}, "stages: needs the mbv3 supernet"),
+        ({"space": {"name": "nb201"}}, "stages: needs a weight-sharing supernet"),
         ({"space": {"name": "nb201"}, "stages": ["search"]},
-         "search.evaluator.name: needs the mbv3 supernet"),
+         "search.evaluator.name: needs a weight-sharing supernet"),
+        ({"space": {"name": "darts"}, "stages": ["search", "select", "retrain", "robustness"],
+          "search": evaluator("rwe")},
+         "stages: needs a with/without BlurPool twin of each network (robustness, its ablation), "
+         "which space 'darts' does not have: remove robustness from stages"),
         ({"stages": ALL_STAGES}, "stages: register needs the MLflow registry but tracking.enabled"),
         ({"search": {"evaluator": {"name": "rwe", "max_val_images": 100}}},
          "search.evaluator.max_val_images: 'rwe' does not use it"),
         ({"space": {"name": "nb201"}, "stages": ["retrain"], "retrain": {"init": "inherited"}},
-         "retrain.init: needs the mbv3 supernet, which space 'nb201' has none of: set "
-         "retrain.init: scratch"),
+         "retrain.init: needs a weight-sharing supernet (inherited-weight estimates, retrain.init: "
+         "inherited), which space 'nb201' does not have: set retrain.init: scratch"),
     ],
 )  # fmt: skip
 def test_each_bad_name_or_setting_is_one_line(sections, expected):

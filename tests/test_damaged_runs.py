@@ -12,7 +12,7 @@ import run_helpers
 import torch
 from run_helpers import one_line_error, shiftnas, state
 
-from shiftnas.pipeline import stages
+from shiftnas.pipeline.context import RunContext
 
 finished, run = run_helpers.finished, run_helpers.run  # the shared fixtures
 
@@ -116,13 +116,13 @@ def test_truncated_state_json_is_one_line_for_run_and_status(run):
 
 
 def test_selected_json_without_networks_is_one_line(run):
-    from shiftnas.config import load_config
     from shiftnas.errors import ShiftnasError
     from shiftnas.pipeline import RunDir
+    from shiftnas.pipeline.config import load_config
 
     config, root = run
     path = root / "select" / "selected.json"
-    ctx = stages.StageContext(load_config(config), RunDir(root), torch.device("cpu"))
+    ctx = RunContext(load_config(config), RunDir(root), torch.device("cpu"))
     assert len(ctx.selected()) == 1
     cases = [
         ('{"selected": [{"id": "x"}]}', "no valid 'arch'"),

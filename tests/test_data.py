@@ -1,7 +1,6 @@
 import pytest
 import torch
 
-from shiftnas.config import DataConfig
 from shiftnas.data import (
     augment,
     cutout,
@@ -13,6 +12,7 @@ from shiftnas.data import (
     shift_batch,
     split_train_val,
 )
+from shiftnas.data.settings import DataConfig
 from shiftnas.errors import ShiftnasError
 from tests.conftest import CIFAR_JPEG, needs_shared
 

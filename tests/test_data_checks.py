@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shiftnas.config import DataConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig
 from shiftnas.errors import ShiftnasError
 from tests.cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 

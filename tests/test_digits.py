@@ -7,12 +7,14 @@ import pytest
 import torch
 from sklearn import datasets as sklearn_datasets
 
-from shiftnas.config import DataConfig, DigitsConfig, SupernetConfig, config_from_dict, load_config
 from shiftnas.data import load_data
 from shiftnas.data.digits import load_digits_splits
+from shiftnas.data.settings import DataConfig, DigitsConfig
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict, load_config
 from shiftnas.search import get_space
-from shiftnas.search.train_supernet import train_supernet
+from shiftnas.training.settings import SupernetConfig
+from shiftnas.training.supernet import train_supernet
 
 
 def _digits(size: int, seed: int = 0):

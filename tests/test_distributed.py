@@ -18,13 +18,14 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from shiftnas.config import DataConfig, RetrainConfig, ShapesConfig, SupernetConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig, ShapesConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import get_space
-from shiftnas.search.train_supernet import train_supernet
 from shiftnas.training import distributed
 from shiftnas.training.retrain import retrain
+from shiftnas.training.settings import RetrainConfig, SupernetConfig
+from shiftnas.training.supernet import train_supernet
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
@@ -90,7 +91,7 @@ def _supernet_job(setup, out, kill_at=None):
     space, data = setup
 
     def job(rank):
-        import shiftnas.search.train_supernet as module
+        import shiftnas.training.supernet as module
 
         real = module.supernet_step
 

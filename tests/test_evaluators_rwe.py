@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shiftnas.config import DataConfig, ShapesConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig, ShapesConfig
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import get_evaluator
 

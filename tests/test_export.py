@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from shiftnas.config import ExportConfig
 from shiftnas.errors import ShiftnasError
-from shiftnas.export import check_parity, export_network, export_onnx, tensorrt_unavailable
+from shiftnas.export import export_network, tensorrt_unavailable
+from shiftnas.export.settings import ExportConfig
+from shiftnas.runtime.onnx_io import check_parity, export_onnx
 from shiftnas.search import Arch, get_space
 from shiftnas.search.spaces.mbv3_blocks import CANDIDATES
 
@@ -61,8 +62,8 @@ def test_parity_failure_is_loud_and_writes_nothing(tmp_path, tiny_data):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from shiftnas.config import DataConfig, ShapesConfig
     from shiftnas.data import load_data
+    from shiftnas.data.settings import DataConfig, ShapesConfig
 
     data = load_data(DataConfig(dataset="shapes", shapes=ShapesConfig(
         train_size=100, test_size=40, image_size=16)))  # fmt: skip

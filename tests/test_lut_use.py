@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from shiftnas.config import config_from_dict
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.profiling import LatencyTable, build_table, get_backend
 from shiftnas.search import get_space
 

@@ -11,10 +11,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from shiftnas.config import config_from_dict
 from shiftnas.errors import ShiftnasError
-from shiftnas.export.onnx import export_onnx
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.profiling import count_macs
+from shiftnas.runtime.onnx_io import export_onnx
 from shiftnas.search import get_space
 
 ISSUE_ARCH = "0-2-4-1-6-8-11-10-12-3-5-9"

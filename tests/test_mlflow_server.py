@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from tracking_helpers import free_port, tiny_onnx
 
-from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import MlflowTracker, promote, register_model
+from shiftnas.tracking.settings import TrackingConfig
 from shiftnas.tracking.state import PENDING_FILE
 from shiftnas.tracking.store import HTTP_DEFAULTS
 

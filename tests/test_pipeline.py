@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from shiftnas.config import config_from_dict, dump_config
 from shiftnas.pipeline import RunDir, run_pipeline
+from shiftnas.pipeline.config import config_from_dict, dump_config
 from shiftnas.pipeline.select import knee_index, select_from_front
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -121,7 +121,7 @@ def test_calibration_recovers_a_known_line(built) -> None:
 
 
 def test_validate_reports_the_benchmark_keys(built) -> None:
-    result = validate_table(built["table"], n=4, repeats=2, backend=fast_backend())
+    result = validate_table(built["table"], built["space"], n=4, repeats=2, backend=fast_backend())
     for key in (
         "n",
         "within_5pct",
@@ -174,7 +174,7 @@ def test_a_table_from_another_device_predicts_but_is_not_validated_here(built) -
     arch = built["space"].sample(np.random.default_rng(3))
     assert foreign.predict_ms(arch) == pytest.approx(built["table"].predict_ms(arch))
     with pytest.raises(ShiftnasError, match="another device"):
-        validate_table(foreign, n=2, backend=fast_backend())
+        validate_table(foreign, built["space"], n=2, backend=fast_backend())
 
 
 def test_cli_build_from_a_config(tmp_path, monkeypatch, capsys) -> None:

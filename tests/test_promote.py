@@ -226,9 +226,10 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
     from rich.console import Console
     from tracking_helpers import tiny_onnx
 
-    from shiftnas.config import config_from_dict
+    from shiftnas.pipeline.config import config_from_dict
+    from shiftnas.pipeline.context import RunContext
     from shiftnas.pipeline.rundir import RunDir
-    from shiftnas.pipeline.stages import StageContext, register_stage
+    from shiftnas.pipeline.stages import register_stage
     from shiftnas.profiling.device import cpu_fingerprint, device_fingerprint
     from shiftnas.tracking import MlflowTracker
 
@@ -239,7 +240,7 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
                 "registry": {"max_latency_ms": 5.0}, "tracking": {"uri": store}}  # fmt: skip
     config = config_from_dict(settings)
     out, text = RunDir(tmp_path / "run"), io.StringIO()
-    ctx = StageContext(config, out, torch.device("cpu"), console=Console(file=text, width=300))
+    ctx = RunContext(config, out, torch.device("cpu"), console=Console(file=text, width=300))
     arch = ctx.space.canonical(ctx.space.sample(np.random.default_rng(0)))
     (out.root / "select").mkdir(parents=True)
     (out.root / "select" / "selected.json").write_text(

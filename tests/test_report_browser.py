@@ -14,11 +14,11 @@ import pytest
 import torch
 from torch import nn
 
-from shiftnas.config import RobustnessConfig
 from shiftnas.data import make_shapes
 from shiftnas.robustness import shift_metrics
 from shiftnas.robustness.ablation import CELLS
 from shiftnas.robustness.report import write_report
+from shiftnas.robustness.settings import RobustnessConfig
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

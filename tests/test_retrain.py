@@ -3,11 +3,11 @@ import json
 import pytest
 import torch
 
-from shiftnas.config import RetrainConfig, SupernetConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import Arch
-from shiftnas.search.train_supernet import train_supernet
 from shiftnas.training.retrain import load_retrained, retrain
+from shiftnas.training.settings import RetrainConfig, SupernetConfig
+from shiftnas.training.supernet import train_supernet
 
 ARCH = Arch("mbv3", (2, 5))  # mb_k5_e3 on the stride-1 layer, mb_k7_e3_blur on the stride-2 one
 

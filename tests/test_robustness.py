@@ -5,7 +5,6 @@ import pytest
 import torch
 from torch import nn
 
-from shiftnas.config import RetrainConfig, RobustnessConfig
 from shiftnas.data import ImageData
 from shiftnas.robustness import (
     Classifier,
@@ -17,9 +16,11 @@ from shiftnas.robustness import (
 )
 from shiftnas.robustness.ablation import CELLS, run_ablation
 from shiftnas.robustness.report import write_report
+from shiftnas.robustness.settings import RobustnessConfig
 from shiftnas.search import Arch, get_space
 from shiftnas.search.spaces.blurpool import BlurPool
 from shiftnas.search.spaces.mbv3_blocks import CANDIDATES, CONV1X1
+from shiftnas.training.settings import RetrainConfig
 
 
 def _images(n=64, size=12, seed=0):

@@ -12,8 +12,8 @@ import pytest
 import torch
 import yaml
 
-from shiftnas.config import config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_SPACE = {
@@ -68,7 +68,7 @@ def test_presets_hold_the_papers_settings():
 
 
 def test_inherited_without_supernet_says_train_first(tmp_path):
-    from shiftnas.search.nsga.from_config import search_from_config
+    from shiftnas.pipeline.search_setup import search_from_config
 
     cfg = load_config(write_config(tmp_path / "c.yaml", {"population": 4, "generations": 2}))
     with pytest.raises(ShiftnasError, match="shiftnas supernet train") as err:
@@ -93,8 +93,8 @@ def test_cli_search_with_cheap_objectives_and_a_budget(tmp_path):
 
 def test_all_objectives_from_config_with_a_supernet(tmp_path):
     from shiftnas.data import load_data
+    from shiftnas.pipeline.search_setup import search_from_config
     from shiftnas.search import get_space
-    from shiftnas.search.nsga.from_config import search_from_config
     from shiftnas.search.supernet import Mbv3Supernet
 
     search = {
@@ -123,7 +123,7 @@ def test_all_objectives_from_config_with_a_supernet(tmp_path):
 
 
 def test_shifted_validation_moves_every_image_by_a_seeded_offset(tiny_data):
-    from shiftnas.search.nsga.from_config import shifted_validation
+    from shiftnas.pipeline.search_setup import shifted_validation
 
     a = shifted_validation(tiny_data, 3, "circular", seed=5)
     b = shifted_validation(tiny_data, 3, "circular", seed=5)

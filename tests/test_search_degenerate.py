@@ -10,12 +10,13 @@ import pytest
 import torch
 import yaml
 
-from shiftnas.config import SearchConfig, config_from_dict
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.pipeline.select import select_from_front
 from shiftnas.profiling import count_params
 from shiftnas.search import Arch, get_space
 from shiftnas.search.nsga import Measure, run_search
+from shiftnas.search.settings import SearchConfig
 
 ONE_LAYER = {
     "name": "mbv3", "input_size": 8, "stem_channels": 8, "head_channels": 16,
@@ -99,7 +100,7 @@ def test_proxy_batch_sizes_it_cannot_use_are_refused(tiny_data, tiny_space) -> N
 
 
 def test_inherited_calibrates_on_a_split_smaller_than_its_batch(tiny_data, tmp_path) -> None:
-    from shiftnas.search.nsga.from_config import _Context
+    from shiftnas.pipeline.search_setup import _Context
     from shiftnas.search.supernet import Mbv3Supernet
 
     cfg = config_from_dict({"device": "cpu", "space": ONE_LAYER})
@@ -112,7 +113,7 @@ def test_inherited_calibrates_on_a_split_smaller_than_its_batch(tiny_data, tmp_p
 
 
 def test_search_workers_cannot_fork_onto_cuda(tmp_path, monkeypatch) -> None:
-    from shiftnas.search.nsga import search_from_config
+    from shiftnas.pipeline.search_setup import search_from_config
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     search = {"workers": 2, "evaluator": {"name": "synflow"}}

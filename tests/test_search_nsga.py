@@ -11,10 +11,10 @@ from pymoo.core.population import Population
 from pymoo.problems.static import StaticProblem
 from search_helpers import Counting, fake_error, fake_size, measures, small_space
 
-from shiftnas.config import SearchConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import Arch, get_space, list_spaces
 from shiftnas.search.nsga import Budget, Measure, make_nsga2, run_search
+from shiftnas.search.settings import SearchConfig
 
 
 def drive(algorithm, generations: int):

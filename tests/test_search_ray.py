@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from search_helpers import Counting, fake_size, small_space
 
-from shiftnas.config import SearchConfig, SearchRayConfig, config_from_dict
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.search.nsga import Budget, Measure, run_search
 from shiftnas.search.nsga.evaluation import Engine
+from shiftnas.search.settings import SearchConfig, SearchRayConfig
 
 try:
     import ray

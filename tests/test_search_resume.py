@@ -7,8 +7,8 @@ import json
 import pytest
 from search_helpers import Counting, measures, small_space
 
-from shiftnas.config import SearchConfig
 from shiftnas.search.nsga import Budget, run_search
+from shiftnas.search.settings import SearchConfig
 
 SETTINGS = SearchConfig(population=8, generations=5)
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from conftest import NB201_DEV, needs_shared
 
-from shiftnas.config import config_from_dict
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import config_from_dict
 from shiftnas.profiling.flops import count_macs, count_params
 from shiftnas.search import Arch, get_space
 

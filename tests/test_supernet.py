@@ -7,8 +7,8 @@ from shiftnas.search import Arch
 from shiftnas.search.bn import recalibrate_bn
 from shiftnas.search.spaces import CANDIDATES
 from shiftnas.search.supernet import Mbv3Supernet, fair_paths, uniform_path
-from shiftnas.search.train_supernet import supernet_step
 from shiftnas.training import TrainContext
+from shiftnas.training.supernet import supernet_step
 
 
 def test_fair_paths_use_every_candidate_of_every_layer_once(tiny_space):

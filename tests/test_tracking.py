@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from tracking_helpers import free_port, seeded_run_dir, tiny_onnx
 
-from shiftnas.config import Config, TrackingConfig, config_from_dict, load_config
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import Config, config_from_dict, load_config
 from shiftnas.tracking import (
     MlflowTracker,
     NullTracker,
@@ -24,6 +24,7 @@ from shiftnas.tracking import (
     resolve_tracking_uri,
 )
 from shiftnas.tracking.models import using_uri
+from shiftnas.tracking.settings import TrackingConfig
 from shiftnas.tracking.state import PENDING_DIR, PENDING_FILE, STATE_FILE
 from shiftnas.tracking.store import HTTP_DEFAULTS
 

@@ -15,9 +15,9 @@ from tracking_helpers import seeded_run_dir, tiny_onnx
 from typer.testing import CliRunner
 
 from shiftnas.cli import app
-from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import MlflowTracker, models, register_model
+from shiftnas.tracking.settings import TrackingConfig
 from shiftnas.tracking.state import STATE_FILE
 
 mlflow = pytest.importorskip("mlflow")

@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from shiftnas.config import SupernetConfig, TrainingConfig
-from shiftnas.search.train_supernet import train_supernet
 from shiftnas.training import lr_factor, single_path_step, train
+from shiftnas.training.settings import SupernetConfig, TrainingConfig
+from shiftnas.training.supernet import train_supernet
 
 
 def _config(sampling="fair", **extra):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from shiftnas.export.onnx import export_onnx
+from shiftnas.runtime.onnx_io import export_onnx
 
 
 def tiny_onnx(path: Path) -> Path:

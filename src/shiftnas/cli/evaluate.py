@@ -11,18 +11,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shiftnas.config import DataConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import load_weights
 from shiftnas.pipeline.rundir import RunDir
+from shiftnas.pipeline.search_setup import inherited_evaluator
+from shiftnas.progress import make_progress
 from shiftnas.search import Arch, SearchSpace, get_space
 from shiftnas.search.evaluators import get_evaluator, list_evaluators
 from shiftnas.search.evaluators.batch import score_one, score_to_csv
-from shiftnas.search.nsga.from_config import inherited_evaluator
-from shiftnas.search.supernet import Mbv3Supernet
-from shiftnas.training.progress import make_progress
+from shiftnas.search.supernet import load_supernet
 
 
 def eval_command(
@@ -100,9 +99,7 @@ def _inherited(run_dir: Path | None, arch: str | None) -> None:
     data = load_data(cfg.data, cfg.seed)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     architecture = space.canonical(_read_arch(space, arch))
-    supernet = Mbv3Supernet(space)
-    supernet.load_state_dict(load_weights(ckpt))
     device = resolve_device(cfg.device)
-    evaluator = inherited_evaluator(cfg, supernet.to(device), data, device)
+    evaluator = inherited_evaluator(cfg, load_supernet(space, ckpt, device), data, device)
     error = evaluator.evaluate([architecture])[0]
     Console().print(f"{architecture.id}  {space.to_string(architecture)}  error={error:.4f}")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from shiftnas.export.package import export_in_run
+from shiftnas.pipeline.context import open_run
+from shiftnas.pipeline.networks import export_in_run
 
 
 def export_command(
@@ -14,7 +15,7 @@ def export_command(
     arch_id: str = typer.Option(..., "--arch-id", help="Id of a network under retrain/."),
 ) -> None:
     """Export with parity checks; fails and writes nothing if ONNX disagrees with PyTorch."""
-    card = export_in_run(run_dir, arch_id)
+    card = export_in_run(open_run(run_dir), arch_id)
     errors = card["onnx"]["parity_max_abs_error"]
     typer.echo(
         f"model.onnx: parity {max(errors.values()):.2e} (random and real inputs), "

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shiftnas.arch import input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import Arch, get_space
 
@@ -32,7 +33,7 @@ def load_space(space_name: str, config: Path | None, num_classes: int | None = N
     overrides = {} if num_classes is None else {"num_classes": num_classes}
     if config is None:
         return get_space(space_name, **overrides)
-    from shiftnas.config import load_config
+    from shiftnas.pipeline.config import load_config
 
     cfg = load_config(config)
     if num_classes is None:
@@ -56,7 +57,7 @@ def _input_shape(space: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
     settings = getattr(space, "settings", None)
     if settings is None:
         raise ShiftnasError(f"space '{space.name}' does not say its input size; profiling needs it")
-    return (batch_size, settings.in_channels, settings.input_size, settings.input_size)
+    return input_shape(settings, batch_size)
 
 
 MACS_CONVENTION = (

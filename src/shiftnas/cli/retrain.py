@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
+from shiftnas.pipeline.context import open_run
+from shiftnas.pipeline.networks import retrain_in_run
 from shiftnas.search import Arch
 from shiftnas.training.distributed import is_main_process
-from shiftnas.training.retrain import retrain_in_run
 
 
 def retrain_command(
@@ -17,7 +18,7 @@ def retrain_command(
     max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after N steps in total."),
 ) -> None:
     """Train the network with the run's `retrain` recipe; run again after a kill to resume."""
-    done = retrain_in_run(run_dir, Arch.load(arch), max_steps=max_steps)
+    done = retrain_in_run(open_run(run_dir), Arch.load(arch), max_steps=max_steps)
     if not is_main_process():  # under torchrun, rank 0 reports
         return
     last = done.result.history[-1] if done.result.history else {}

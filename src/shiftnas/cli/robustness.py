@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from shiftnas.robustness.stage import robustness_in_run
+from shiftnas.pipeline.context import open_run
+from shiftnas.pipeline.networks import robustness_in_run
 
 
 def robustness_command(
@@ -14,7 +15,7 @@ def robustness_command(
     arch_id: str = typer.Option(..., "--arch-id", help="Id of a network under retrain/."),
 ) -> None:
     """Evaluate clean/shifted accuracy and consistency; write robustness/<id>.json and a report."""
-    result = robustness_in_run(run_dir, arch_id)
+    result = robustness_in_run(open_run(run_dir), arch_id)
     network = result["network"]
     typer.echo(f"clean accuracy {100 * network['clean_acc']:.2f}%")
     for fill, m in network["fills"].items():

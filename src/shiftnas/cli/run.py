@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shiftnas.config import load_config
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline import RunDir, run_pipeline
+from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.summary import selected_table, status_table
 
 

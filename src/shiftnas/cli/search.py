@@ -8,11 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.config import load_config
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.integrity import check_run_folder
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.search.nsga.from_config import search_from_config
+from shiftnas.pipeline.search_setup import search_from_config
 
 
 def search_command(

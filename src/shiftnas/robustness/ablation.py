@@ -13,12 +13,13 @@ from typing import Any
 
 import torch
 
-from shiftnas.config import RetrainConfig, RobustnessConfig
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits
 from shiftnas.robustness.evaluate import shift_metrics
-from shiftnas.search.arch import Arch
+from shiftnas.robustness.settings import RobustnessConfig
 from shiftnas.search.spaces.mbv3 import Mbv3Space
 from shiftnas.training.retrain import retrain
+from shiftnas.training.settings import RetrainConfig
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import torch
 
+from shiftnas.arch import Arch
 from shiftnas.data import ImageData
-from shiftnas.search.arch import Arch
 from shiftnas.search.evaluators.base import register_evaluator
 from shiftnas.search.evaluators.features import BnMode, Init, Taps, extract_features, initialise
 from shiftnas.search.evaluators.probe import ridge_error, sgd_ensemble_error, standardise

@@ -18,7 +18,7 @@ from pymoo.operators.crossover.pntx import TwoPointCrossover
 from pymoo.operators.mutation.pm import PM
 from pymoo.termination import get_termination
 
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
 from shiftnas.search.space import SearchSpace
 
 

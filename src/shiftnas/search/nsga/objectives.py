@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import SearchSpace
 
 Scorer = Callable[[Sequence[Arch]], list[float]]

@@ -60,3 +60,9 @@ class Arch:
 
     def __str__(self) -> str:
         return f"{self.space}[{','.join(map(str, self.genome))}]"
+
+
+def input_shape(settings: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
+    """(batch, channels, height, width) of the images a space's networks take, from its skeleton
+    settings (`in_channels`, square `input_size` in pixels); every space's settings have both."""
+    return (batch_size, settings.in_channels, settings.input_size, settings.input_size)

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from shiftnas.config import SupernetConfig
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, iterate_batches, normalize
-from shiftnas.search.arch import Arch
 from shiftnas.search.spaces.mbv3 import Mbv3Space
 from shiftnas.search.supernet import SAMPLERS, Mbv3Supernet
 from shiftnas.training import StepResult, TrainContext, TrainResult, train
+from shiftnas.training.settings import SupernetConfig
 
 
 def step_paths(space: Mbv3Space, sampling: str, seed: int, step: int) -> list[Arch]:

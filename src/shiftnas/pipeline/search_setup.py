@@ -9,17 +9,17 @@ a lookup table (cheap) or measured on a backend (expensive, serial).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from shiftnas.config import Config
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, load_data, random_shifts, shift_batch
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import load_weights
-from shiftnas.search.arch import Arch
+from shiftnas.pipeline.config import Config
 from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
@@ -44,17 +44,10 @@ class _Context:
 
     def supernet(self) -> Any:
         if self._supernet is None:
-            ckpt = require_supernet(self.run_dir)
-            if self.space.name != "mbv3":
-                raise ShiftnasError(
-                    f"inherited weights need the mbv3 supernet, not space '{self.space.name}': "
-                    "choose another search.evaluator.name"
-                )
-            from shiftnas.search.supernet import Mbv3Supernet
+            from shiftnas.search.supernet import load_supernet
 
-            supernet = Mbv3Supernet(self.space)
-            supernet.load_state_dict(load_weights(ckpt))
-            self._supernet = supernet.to(self.device).eval()
+            ckpt = require_supernet(self.run_dir)
+            self._supernet = load_supernet(self.space, ckpt, self.device)
         return self._supernet
 
     def inherited(self, data: DataSplits) -> Scorer:
@@ -202,9 +195,18 @@ def build_measures(
 
 
 def search_from_config(
-    cfg: Config, run_dir: Path, progress: bool = True, tracker: Tracker | None = None
+    cfg: Config,
+    run_dir: Path,
+    progress: bool = True,
+    tracker: Tracker | None = None,
+    data_loader: Callable[[], DataSplits] | None = None,
 ) -> SearchResult:
-    """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`."""
+    """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`.
+
+    `data_loader` gives the run's already decoded data (the pipeline's context); without it
+    the data is loaded here, and only when an objective needs images. Raises ShiftnasError for
+    settings that cannot run (workers on CUDA, Ray missing, no trained supernet) before any
+    data is loaded."""
     run_dir = Path(run_dir)
     if cfg.search.executor == "ray":
         from shiftnas.search.nsga.ray_executor import require_ray
@@ -221,7 +223,7 @@ def search_from_config(
         require_supernet(run_dir)  # before minutes of data loading
     data = None
     if "error" in names or "shift_error" in names:
-        data = load_data(cfg.data, cfg.seed)
+        data = data_loader() if data_loader else load_data(cfg.data, cfg.seed)
     overrides = {"num_classes": data.num_classes} if data is not None else {}
     space = get_space(cfg.space.name, cfg.space, **overrides)
     objectives, budgets = build_measures(cfg, run_dir, space, data)

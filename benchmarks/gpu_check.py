@@ -105,7 +105,7 @@ def doctor(settings: Settings) -> dict[str, Any]:
 
 def gpu_tests(settings: Settings) -> dict[str, Any]:
     """The GPU-marked tests (run in a child pytest; on a CPU they all skip)."""
-    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py")
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
                    if "mark.gpu" in p.read_text(encoding="utf-8"))  # fmt: skip
     command = [sys.executable, "-m", "pytest", "-q", "-rs", "-m", "gpu", "-p", "no:cacheprovider"]
     done = subprocess.run([*command, *files], cwd=ROOT, capture_output=True, text=True, timeout=240)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.checks import accepted_settings, check_config
 from shiftnas.pipeline.config import config_from_dict, load_config
-from tests.cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ALL_STAGES = ["supernet", "search", "select", "retrain", "robustness", "export", "register"]
 
 

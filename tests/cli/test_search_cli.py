@@ -15,7 +15,7 @@ import yaml
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY_SPACE = {
     "name": "mbv3",
     "input_size": 16,

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from conftest import CIFAR_JPEG, needs_shared
 
 from shiftnas.data import (
     augment,
@@ -14,7 +15,6 @@ from shiftnas.data import (
 )
 from shiftnas.data.settings import DataConfig
 from shiftnas.errors import ShiftnasError
-from tests.conftest import CIFAR_JPEG, needs_shared
 
 
 def test_shapes_is_seeded_balanced_and_varied():

@@ -20,7 +20,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_embedded_quickstart_loads_from_any_directory(tmp_path):
     config = load_config()
     assert config.name == "quickstart" and config.data.dataset == "digits"
-    repo_copy = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"
+    repo_copy = Path(__file__).resolve().parents[2] / "configs" / "quickstart.yaml"
     assert load_config(repo_copy) == config
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 from PIL import Image
 
 from shiftnas.data import load_data
 from shiftnas.data.settings import DataConfig
 from shiftnas.errors import ShiftnasError
-from tests.cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 
 
 def image_folder(root: Path, splits: dict[str, dict[str, int]], sizes=None) -> Path:

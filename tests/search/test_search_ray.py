@@ -37,7 +37,7 @@ class FakeLatency(Counting):
 @pytest.fixture(scope="module")
 def cluster():
     # the actors' processes must import search_helpers (the measures' classes) like this one
-    tests = str(Path(__file__).parent)
+    tests = str(Path(__file__).parents[1])
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([tests, *([old] if old else [])])
     ray.init(

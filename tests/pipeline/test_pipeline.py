@@ -127,7 +127,7 @@ def test_whole_pipeline_sqlite_default(tmp_path, monkeypatch):
 
 
 def test_whole_pipeline_against_live_mlflow_server(tmp_path, monkeypatch):
-    from tests.test_mlflow_server import Server
+    from tracking_helpers import Server
 
     server = Server(tmp_path)
     server.start()

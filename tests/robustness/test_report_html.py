@@ -6,9 +6,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import numpy as np
+from robustness_helpers import demo_report
 
 from shiftnas.robustness.plots import offset_curves_figure
-from tests.test_report_browser import _report
 
 
 class Page(HTMLParser):
@@ -41,7 +41,7 @@ class Page(HTMLParser):
 
 
 def test_report_title_headings_viewport_and_caption(tmp_path):
-    page = Page(_report(tmp_path).read_text())
+    page = Page(demo_report(tmp_path).read_text())
     assert page.title == "Shift robustness of demo"  # was the last plot's heading
     assert page.headings[0] == page.title
     assert sum("Table III" in h for h in page.headings) == 1

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cli_helpers import shiftnas, tiny_run_config, write_config
+
 from shiftnas.pipeline import RunDir
 from shiftnas.pipeline.changes import changed_keys, first_reader
 from shiftnas.pipeline.config import config_from_dict
 from shiftnas.tracking.state import TrackingState
-from tests.cli_helpers import shiftnas, tiny_run_config, write_config
 
 STAGES = ["supernet", "search", "select", "retrain", "robustness", "export", "register"]
 

@@ -7,15 +7,11 @@ dominates the time here (about 15 s on an idle 2-core machine, a minute under he
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from tracking_helpers import free_port, tiny_onnx
+from tracking_helpers import Server, tiny_onnx
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import MlflowTracker, promote, register_model
@@ -27,62 +23,8 @@ mlflow = pytest.importorskip("mlflow")
 requests = pytest.importorskip("requests")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung server must not hang CI
 
-START_TIMEOUT_S = 240.0
 TAGS = {"device": "cpu", "latency_ms": 2.5, "accuracy": 0.7, "shift_consistency": 0.9,
         "params": 42, "macs": 1000, "num_classes": 2}  # fmt: skip
-
-
-class Server:
-    """An `mlflow server` process (its own process group) with an SQLite store and proxied
-    artifacts under `root`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root, self.port = root, free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        mlflow_bin = Path(sys.executable).parent / "mlflow"
-        store = f"sqlite:///{self.root / 'mlflow.db'}"
-        command = [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--backend-store-uri", store, "--artifacts-destination",
-                   str(self.root / "artifacts"), "--workers", "1"]  # fmt: skip
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        env.pop("MLFLOW_TRACKING_URI", None)
-        log = open(self.root / "server.log", "ab")  # noqa: SIM115 (closed with the process)
-        self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True, cwd=self.root)  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if requests.get(f"{self.uri}/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        tail = (self.root / "server.log").read_text(errors="replace")[-2000:]
-        self.stop()
-        pytest.fail(f"mlflow server did not come up at {self.uri}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # the server and its uvicorn worker
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # the worker may outlive its parent briefly
-            try:
-                requests.get(f"{self.uri}/health", timeout=1)
-            except requests.RequestException:
-                return
-            time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import sys
 
 import pytest
 import torch
-
-from tests.conftest import REPO
+from conftest import REPO
 
 NETWORK_ERRORS = re.compile(
     r"NewConnectionError|Failed to establish a new connection|Temporary failure in name "
@@ -45,7 +44,10 @@ def test_cpu_fallback_writes_every_section(tmp_path, monkeypatch) -> None:
     assert sections["doctor"]["cpu_path_ok"] is True
     # the GPU-marked tests were found and all skipped here, none failed
     gpu_tests = sections["pytest"]
-    assert gpu_tests["exit_code"] == 0 and "tests/test_profiling_backends.py" in gpu_tests["files"]
+    assert (
+        gpu_tests["exit_code"] == 0
+        and "tests/profiling/test_profiling_backends.py" in gpu_tests["files"]
+    )
     assert re.match(r"\d+ skipped, \d+ deselected", gpu_tests["summary"])
     # 4 steps of 2 per epoch: the first epoch is warm-up, 2 steps are timed, 13 paths each
     supernet = sections["supernet"]

@@ -1,4 +1,9 @@
-"""Training the `mbv3` supernet with fair (SICNS) or single-path (SPOS) sampling."""
+"""Training the `mbv3` supernet with fair (SICNS) or single-path (SPOS) sampling.
+
+Fair: every step trains one path per candidate op, each op of each layer exactly once (strict
+fairness of FairNAS, Chu et al. 2019, arXiv:1907.01845, as SICNS uses it: 13 paths a step).
+SPOS: one uniformly sampled path a step (Guo et al. 2019, arXiv:1904.00420).
+"""
 
 from __future__ import annotations
 

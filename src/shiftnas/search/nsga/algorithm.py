@@ -1,5 +1,8 @@
 """pymoo NSGA-II over a search space's integer genome, with the papers' operators.
 
+Source: Deb, Pratap, Agarwal, Meyarivan 2002, "A fast and elitist multiobjective genetic
+algorithm: NSGA-II", IEEE Transactions on Evolutionary Computation 6(2):182-197 (no arXiv).
+
 Binary tournament selection (pymoo's NSGA-II default: constraint violation first, then
 domination, then crowding), two-point crossover, polynomial mutation whose real-valued result is
 rounded back to integers, and duplicate elimination on canonical architectures: two genomes that

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from shiftnas.profiling import build_table, device_fingerprint, get_backend, library_versions
-from shiftnas.profiling.device import load_average
+from shiftnas.profiling.fingerprint import load_average
 from shiftnas.profiling.lut import DEFAULT_AGGREGATE, DEFAULT_STATISTIC
 from shiftnas.profiling.lut_validate import measure_networks, score_table
 from shiftnas.search import get_space

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from shiftnas.data import make_shapes
-from shiftnas.robustness import CELLS
+from shiftnas.robustness import CONDITIONS
 from shiftnas.robustness.evaluate import shift_metrics
 from shiftnas.robustness.report import write_report
 from shiftnas.robustness.settings import RobustnessConfig
@@ -30,7 +30,7 @@ def demo_report(out_dir: Path) -> Path:
     ablation = {c.name: {"arch": {"space": "mbv3", "genome": [1]}, "arch_id": c.name,
                          "filter": c.filter, "augment": c.augment, "epochs": 1,
                          "folder": c.name, "metrics": metrics(i)}
-                for i, c in enumerate(CELLS)}  # fmt: skip
+                for i, c in enumerate(CONDITIONS)}  # fmt: skip
     result = {"arch": {"space": "mbv3", "genome": [1]}, "arch_id": "demo",
               "twin": {"space": "mbv3", "genome": [0]}, "settings": config.model_dump(mode="json"),
               "network": ablation["searched-aug"]["metrics"], "ablation": ablation}  # fmt: skip

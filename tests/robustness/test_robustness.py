@@ -14,7 +14,7 @@ from shiftnas.robustness import (
     shift_metrics,
     shifted_accuracy,
 )
-from shiftnas.robustness.ablation import CELLS, run_ablation
+from shiftnas.robustness.ablation import CONDITIONS, run_ablation
 from shiftnas.robustness.report import write_report
 from shiftnas.robustness.settings import RobustnessConfig
 from shiftnas.search import Arch, get_space
@@ -111,7 +111,7 @@ def _tiny_result(tmp_path, tiny_space, tiny_data):
 def test_ablation_grid_and_report(tmp_path, tiny_space, tiny_data):
     result = _tiny_result(tmp_path, tiny_space, tiny_data)
     ablation = result["ablation"]
-    assert set(ablation) == {c.name for c in CELLS}
+    assert set(ablation) == {c.name for c in CONDITIONS}
     assert ablation["without_filter-noaug"]["arch"]["genome"] == [2, 4]
     assert ablation["searched-noaug"]["augment"] is False
     assert len({cell["folder"] for cell in ablation.values()}) == 4  # four separate trainings

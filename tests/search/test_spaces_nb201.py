@@ -12,7 +12,7 @@ from conftest import NB201_DEV, needs_shared
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict
-from shiftnas.profiling.flops import count_macs, count_params
+from shiftnas.profiling.macs import count_macs, count_params
 from shiftnas.search import Arch, get_space
 
 C3 = "nor_conv_3x3"

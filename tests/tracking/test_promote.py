@@ -230,7 +230,7 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
     from shiftnas.pipeline.context import RunContext
     from shiftnas.pipeline.rundir import RunDir
     from shiftnas.pipeline.stages import register_stage
-    from shiftnas.profiling.device import cpu_fingerprint, device_fingerprint
+    from shiftnas.profiling.fingerprint import cpu_fingerprint, device_fingerprint
     from shiftnas.tracking import MlflowTracker
 
     settings = {"name": "reg", "device": "cpu",

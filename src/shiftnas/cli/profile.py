@@ -81,7 +81,7 @@ def macs_command(
 ) -> None:
     """MACs (multiply-adds of the exported network: BatchNorm folded, pooling not counted) and
     parameters, per layer and total."""
-    from shiftnas.profiling.flops import layer_costs, network_cost
+    from shiftnas.profiling.macs import layer_costs, network_cost
 
     search_space, architecture = load_space_and_arch(space, config, arch)
     model = search_space.build(architecture)
@@ -131,7 +131,7 @@ def flops_command() -> None:
 def check_table_here(lut: Any, source: str, timer: Any) -> None:
     """Refuse a table whose prediction answers another question than this measurement: other
     backend settings (batch size, threads, precision) or another device."""
-    from shiftnas.profiling.device import device_fingerprint, device_identity
+    from shiftnas.profiling.fingerprint import device_fingerprint, device_identity
     from shiftnas.profiling.lut import first_difference
     from shiftnas.profiling.lut_check import LATENCY_SETTINGS, check_settings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shiftnas.profiling.device import library_versions
+from shiftnas.profiling.fingerprint import library_versions
 
 CARD_FORMAT = "shiftnas-model-card/1"
 _PACKAGES = ("shiftnas", "torch", "onnx", "onnxruntime", "onnxruntime-gpu", "tensorrt", "numpy")

@@ -18,7 +18,7 @@ from shiftnas.export import tensorrt as trt_export
 from shiftnas.export.card import make_card
 from shiftnas.export.settings import ExportConfig
 from shiftnas.files import read_json, read_jsonl, write_bytes_atomic, write_json_atomic
-from shiftnas.profiling.flops import network_cost
+from shiftnas.profiling.macs import network_cost
 from shiftnas.runtime.onnx_io import OPSET, check_parity, export_onnx
 
 

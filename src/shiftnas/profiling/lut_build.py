@@ -22,7 +22,7 @@ from torch import nn
 from shiftnas.arch import Arch, input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.profiling.backends import LatencyBackend
-from shiftnas.profiling.device import (
+from shiftnas.profiling.fingerprint import (
     device_fingerprint,
     device_identity,
     library_versions,

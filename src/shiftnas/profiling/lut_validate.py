@@ -17,7 +17,7 @@ import torch
 from shiftnas.arch import input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.profiling.backends import LatencyBackend, get_backend
-from shiftnas.profiling.device import device_fingerprint, device_identity, load_average
+from shiftnas.profiling.fingerprint import device_fingerprint, device_identity, load_average
 from shiftnas.profiling.lut import AGGREGATES, LatencyTable, aggregate, first_difference
 from shiftnas.profiling.stats import STATISTICS, summarize
 

@@ -11,7 +11,7 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "ablation": ["CELLS", "Cell", "run_ablation"],
+        "ablation": ["CONDITIONS", "Condition", "run_ablation"],
         "evaluate": ["shift_metrics"],
         "metrics": [
             "Classifier",

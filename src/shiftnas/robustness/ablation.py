@@ -23,7 +23,10 @@ from shiftnas.training.settings import RetrainConfig
 
 
 @dataclass(frozen=True)
-class Cell:
+class Condition:
+    """One training condition of the SICNS Table III ablation: the filter on or off, augmentation
+    on or off."""
+
     filter: bool  # the searched network (True) or its "without" twin (False)
     augment: bool
 
@@ -33,10 +36,10 @@ class Cell:
         return f"{network}-{'aug' if self.augment else 'noaug'}"
 
 
-CELLS = tuple(Cell(f, a) for a in (True, False) for f in (True, False))
+CONDITIONS = tuple(Condition(f, a) for a in (True, False) for f in (True, False))
 
 
-def cell_config(base: RetrainConfig, augment: bool, epochs: int) -> RetrainConfig:
+def condition_config(base: RetrainConfig, augment: bool, epochs: int) -> RetrainConfig:
     """The shared budget with augmentation switched on or off (cutout follows augmentation)."""
     aug = base.augment.model_copy(update={"enabled": augment})
     return base.model_copy(update={"augment": aug, "epochs": epochs, "init": "scratch"})
@@ -63,13 +66,13 @@ def run_ablation(
     epochs = config.ablation_epochs or retrain_config.epochs
     results: dict[str, Any] = {}
     trained: dict[tuple[Arch, bool], dict[str, Any]] = {}
-    for cell in CELLS:
+    for cell in CONDITIONS:
         cell_arch = arch if cell.filter else twin
         key = (cell_arch, cell.augment)
         if key not in trained:
             folder = Path(out_dir) / (f"{cell_arch.id}-{'aug' if cell.augment else 'noaug'}")
             done = retrain(
-                space, cell_arch, data, cell_config(retrain_config, cell.augment, epochs), folder,
+                space, cell_arch, data, condition_config(retrain_config, cell.augment, epochs), folder,
                 seed=seed, device=device, progress=progress,
             )  # fmt: skip
             metrics = shift_metrics(

@@ -17,7 +17,7 @@ import numpy as np
 from torch import nn
 
 from shiftnas.errors import ShiftnasError
-from shiftnas.profiling.device import device_fingerprint, library_versions, load_average
+from shiftnas.profiling.fingerprint import device_fingerprint, library_versions, load_average
 from shiftnas.profiling.stats import LatencyResult, summarize
 from shiftnas.registry import Registry
 

@@ -12,7 +12,7 @@ import torch
 
 from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.profiling.flops import count_macs, count_params
+from shiftnas.profiling.macs import count_macs, count_params
 from shiftnas.search.evaluators.base import register_evaluator
 from shiftnas.search.evaluators.scoring import (
     ScoringEvaluator,

@@ -96,7 +96,7 @@ def params_measure(space: SearchSpace) -> Measure:
 
 
 def macs_measure(space: SearchSpace) -> Measure:
-    """MACs of the exported network, one image (`shiftnas.profiling.flops.count_macs`)."""
+    """MACs of the exported network, one image (`shiftnas.profiling.macs.count_macs`)."""
     shape = input_shape(space)
 
     def make() -> Scorer:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from shiftnas.profiling import count_params, network_cost
-from shiftnas.profiling.flops import layer_costs
+from shiftnas.profiling.macs import layer_costs
 from shiftnas.search import Arch, get_space
 
 

@@ -282,7 +282,7 @@ def test_register_stage_tags_versions_and_keeps_alias_off_a_near_chance_model(
 
 
 def test_card_device_is_the_gpu_when_the_latency_was_measured_on_one() -> None:
-    from shiftnas.pipeline.stages import card_figures
+    from shiftnas.export.card import card_figures
 
     device = {
         "host_cpu": {"kind": "cpu", "cpu": "AMD EPYC 9654"},

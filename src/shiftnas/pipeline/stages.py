@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shiftnas.errors import ShiftnasError
+from shiftnas.export.card import card_figures
 from shiftnas.files import read_jsonl, write_json_atomic
 from shiftnas.pipeline.context import RunContext, read_output
 from shiftnas.pipeline.networks import export_in_run, retrain_in_run, robustness_in_run
@@ -161,30 +162,6 @@ def register_stage(ctx: RunContext) -> dict[str, Any]:
             else:
                 summary["promoted"] = {"alias": limits.alias, "version": result.version}
     return summary
-
-
-def card_figures(card: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of a model card: what the registry tags and the summary table show.
-
-    `device` is the GPU's name when the latency was measured on one, else the host CPU's model.
-    """
-    latency = next(iter(card.get("latency", {}).values()), {}) or {}
-    device = latency.get("device", {}) or {}
-    fills = (card.get("shift_robustness") or {}).get("fills") or {}
-    shift = fills.get("circular") or next(iter(fills.values()), {})
-    classes = (card.get("output") or {}).get("classes")
-    return {
-        "accuracy": card.get("accuracy", {}).get("test_acc"),
-        "latency_ms": latency.get("median_ms"),
-        "device": (device.get("gpu") or {}).get("gpu") or (device.get("host_cpu") or {}).get("cpu"),
-        "backend": latency.get("backend"),
-        "shift_consistency": shift.get("consistency"),
-        "shifted_accuracy": shift.get("shifted_acc"),
-        "params": card.get("params"),
-        "macs": card.get("macs"),
-        "arch_id": card.get("architecture", {}).get("id"),
-        "num_classes": len(classes) if classes else None,
-    }
 
 
 STAGES: dict[str, Callable[[RunContext], dict[str, Any]]] = {

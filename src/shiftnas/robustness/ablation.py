@@ -71,10 +71,10 @@ def run_ablation(
         key = (cell_arch, cell.augment)
         if key not in trained:
             folder = Path(out_dir) / (f"{cell_arch.id}-{'aug' if cell.augment else 'noaug'}")
+            recipe = condition_config(retrain_config, cell.augment, epochs)
             done = retrain(
-                space, cell_arch, data, condition_config(retrain_config, cell.augment, epochs), folder,
-                seed=seed, device=device, progress=progress,
-            )  # fmt: skip
+                space, cell_arch, data, recipe, folder, seed=seed, device=device, progress=progress
+            )
             metrics = shift_metrics(
                 done.model, data.test, data.mean, data.std, config, seed=seed, device=device
             )

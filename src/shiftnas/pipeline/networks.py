@@ -87,7 +87,8 @@ def export_in_run(ctx: RunContext, arch_id: str) -> dict[str, Any]:
     latency, card.json, with the robustness summary when it exists); returns the card."""
     retrained = load_retrained(ctx.space, ctx.retrain_dir(arch_id), torch.device("cpu"))
     arch = retrained.arch
-    labels = [ctx.space.candidates[g].label for g in arch.genome]
+    candidates = getattr(ctx.space, "candidates", None)  # mbv3: one label per layer's op
+    labels = [candidates[g].label for g in arch.genome] if candidates else ctx.space.to_string(arch)
     describe = {"id": arch.id, **arch.to_json(), "ops": labels,
                 "skeleton": ctx.space.describe()["skeleton"]}  # fmt: skip
     retrain_cfg = ctx.config.retrain

@@ -10,7 +10,8 @@ import yaml
 from cli_helpers import one_line_error, shiftnas, tiny_run_config, write_config
 from PIL import Image
 
-from shiftnas.search import Arch
+from shiftnas.config import load_config
+from shiftnas.search import Arch, get_space
 from shiftnas.search.nsga.archive import Archive
 
 
@@ -80,6 +81,8 @@ def test_a_bad_arch_is_one_line_naming_what_was_tried(tmp_path, tiny):
                    "pass --run-dir D too")  # fmt: skip
     code, _, err = shiftnas("profile", "macs", "--run-dir", run, "--arch", "0123456789ab")
     one_line_error(code, err, f"no architecture with this id in {run / 'search/archive.jsonl'}")
+    code, _, err = shiftnas("profile", "macs", "--run-dir", run, "-c", tiny, "--arch", "0-0")
+    one_line_error(code, err, "--run-dir brings its own config: drop --config or --run-dir")
     broken = tmp_path / "broken.yaml"
     broken.write_text("space: [mbv3\n")
     one_line_error(*shiftnas(*macs, broken)[::2], f"{broken} is not valid YAML at line 2")
@@ -110,6 +113,11 @@ def test_default_space_is_mbv3_else_the_configs(tmp_path, tiny):
     code, out, err = shiftnas("profile", "macs", "-c", tiny, "--arch", "0-0", "--json")
     assert code == 0, err
     assert json.loads(out)["input_shape"] == [1, 3, 16, 16]  # the config's skeleton
+    code, out, err = shiftnas("eval", "params", "-c", tiny, "--arch", "0-0")
+    assert code == 0, err
+    tiny_space = get_space("mbv3", load_config(tiny).space, num_classes=10)  # shapes: 10 classes
+    params = sum(p.numel() for p in tiny_space.build(Arch("mbv3", (0, 0))).parameters())
+    assert f"params={-params:.6g}" in out
     config = tiny_run_config(data={"dataset": "imagefolder", "root": str(image_folder(
         tmp_path / "images", classes=3))})  # fmt: skip
     config["space"]["input_size"] = 8

@@ -20,7 +20,7 @@ from shiftnas.pipeline.summary import selected_table, status_table
 
 def run_command(
     positional: Path | None = typer.Argument(
-        None, metavar="[CONFIG]", help="Shorthand of --config.", show_default=False
+        None, metavar="CONFIG", help="Shorthand of --config.", show_default=False
     ),
     config_opt: Path | None = typer.Option(
         None, "--config", "-c", help="YAML config; default: the embedded quickstart."

@@ -83,6 +83,8 @@ def test_a_bad_arch_is_one_line_naming_what_was_tried(tmp_path, tiny):
     one_line_error(code, err, f"no architecture with this id in {run / 'search/archive.jsonl'}")
     code, _, err = shiftnas("profile", "macs", "--run-dir", run, "-c", tiny, "--arch", "0-0")
     one_line_error(code, err, "--run-dir brings its own config: drop --config or --run-dir")
+    long = "1-" * 150  # longer than a file name may be: a bad genome, not an OS error
+    one_line_error(*shiftnas(*macs, long)[::2], f"--arch {long} is no file")
     broken = tmp_path / "broken.yaml"
     broken.write_text("space: [mbv3\n")
     one_line_error(*shiftnas(*macs, broken)[::2], f"{broken} is not valid YAML at line 2")

@@ -103,8 +103,16 @@ def run_space(run_dir: Path) -> SearchSpace:
     return get_space(config.space.name, config.space)
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` names a file; a genome string too long for a file name is not one."""
+    try:
+        return path.is_file()
+    except OSError:  # ENAMETOOLONG
+        return False
+
+
 def _arch_file(path: Path) -> Arch:
-    if path.suffix == ".json" or not path.exists():
+    if path.suffix == ".json" or not _is_file(path):
         return Arch.load(path)  # its own one-line errors: missing file, bad JSON
     try:
         data = yaml.safe_load(path.read_text())
@@ -137,7 +145,7 @@ def resolve_arch(value: str, space: SearchSpace, run_dir: Path | None = None) ->
     `ShiftnasError` naming what was tried and what to pass instead.
     """
     path = Path(value)
-    if path.suffix in (".json", ".yaml", ".yml") or path.is_file():
+    if path.suffix in (".json", ".yaml", ".yml") or _is_file(path):
         return space.canonical(space.validate(_arch_file(path)))
     try:
         return space.canonical(space.from_string(value))

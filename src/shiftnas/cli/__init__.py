@@ -1,8 +1,9 @@
 """The `shiftnas` command: one sub-command per job, each a thin call into the library.
 
 A package rather than one `cli.py`, so each area (space, supernet, eval, profile, ...) keeps its
-commands in its own small module; this file only assembles them and turns `ShiftnasError` into
-one line on stderr with exit code 2.
+commands in its own small module; this file only assembles them, answers `--version`, and turns
+`ShiftnasError` into one line on stderr with exit code 2. How a config, an architecture and a
+space are passed is the same in every command: `cli/resolve.py`.
 """
 
 from __future__ import annotations

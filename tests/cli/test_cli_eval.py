@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from typer.testing import CliRunner
-
-from shiftnas.cli import app
+from cli_helpers import one_line_error, shiftnas
 
 ARCHS = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
@@ -25,24 +23,24 @@ def test_batch_resumes(tmp_path) -> None:
     archs.write_text("\n".join(ARCHS[:2]) + "\n")
     base = ["eval", "synflow", "--space", "nb201", "--archs", str(archs), "--out", str(out),
             "--dataset", "shapes", "--seed", "0", "--no-progress"]  # fmt: skip
-    first = CliRunner().invoke(app, base)
-    assert first.exit_code == 0, first.output
+    code, _, err = shiftnas(*base)
+    assert code == 0, err
     before = rows(out)
     assert [r["arch"] for r in before] == ARCHS[:2]
     assert float(before[0]["score"]) < float(before[1]["score"])  # convs beat skips
     archs.write_text("\n".join(ARCHS) + "\n")
-    second = CliRunner().invoke(app, base)
-    assert second.exit_code == 0, second.output
+    code, _, err = shiftnas(*base)
+    assert code == 0, err
     after = rows(out)
     assert after[:2] == before  # already scored: skipped, not rewritten
     assert len(after) == 3 and after[2]["arch"] == ARCHS[2]
 
 
 def test_single_arch_and_errors(tmp_path) -> None:
-    runner = CliRunner()
-    ok = runner.invoke(app, ["eval", "params", "--space", "nb201", "--arch", ARCHS[0]])
-    assert ok.exit_code == 0 and "params=-1.53155e+06" in ok.output, ok.output
-    bad = runner.invoke(app, ["eval", "params", "--space", "nb201", "--arch", "|conv~0|"])
-    assert bad.exit_code != 0 and "nb201" in str(bad.exception)
-    unknown = runner.invoke(app, ["eval", "nope", "--arch", ARCHS[0]])
-    assert "unknown evaluation method" in str(unknown.exception)
+    code, out, err = shiftnas("eval", "params", "--space", "nb201", "--arch", ARCHS[0])
+    assert code == 0 and "params=-1.53155e+06" in out, err  # NAS-Bench-201's 1.53M
+    code, _, err = shiftnas("eval", "params", "--space", "nb201", "--arch", "|conv~0|")
+    one_line_error(code, err, "--arch |conv~0| is no file", "genome of space 'nb201'")
+    one_line_error(*shiftnas("eval", "nope", "--arch", ARCHS[0])[::2], "unknown evaluation method")
+    missing = tmp_path / "a.json"
+    one_line_error(*shiftnas("eval", "params", "--arch", missing)[::2], f"{missing} does not exist")

@@ -1,20 +1,11 @@
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, shiftnas
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict, load_config
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "shiftnas", *args], capture_output=True, text=True, cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"}, timeout=300,
-    )  # fmt: skip
 
 
 def test_embedded_quickstart_loads_from_any_directory(tmp_path):
@@ -60,7 +51,8 @@ def test_yaml_syntax_error(tmp_path):
         load_config(path)
 
 
-def test_cli_bad_inputs_exit_2_with_one_line(tmp_path):
+def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a wrongly made runs/ folder would land
     bad = tmp_path / "typo.yaml"
     bad.write_text("supernet:\n  epocs: 2\n")
     missing_root = tmp_path / "noroot.yaml"
@@ -80,11 +72,8 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path):
         (["space", "describe", "resnet"], "unknown search space 'resnet'"),
     ]
     for args, expected in cases:
-        result = run_cli(*args, cwd=tmp_path)
-        assert result.returncode == 2, (args, result.stderr)
-        assert expected in result.stderr, (args, result.stderr)
-        assert "Traceback" not in result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        code, _, err = shiftnas(*args)
+        one_line_error(code, err, expected)
 
 
 def test_cli_wrong_genome_length(tmp_path):
@@ -96,16 +85,14 @@ def test_cli_wrong_genome_length(tmp_path):
     (run.stage("supernet") / "checkpoint.pt").write_bytes(b"")
     arch = tmp_path / "arch.json"
     arch.write_text(json.dumps({"space": "mbv3", "genome": [0, 1, 2]}))
-    result = run_cli("eval", "inherited", "--run-dir", str(run.root), "--arch", str(arch))
-    assert result.returncode == 2
-    assert "genome has 3 genes but space 'mbv3' needs 4" in result.stderr
-    assert "Traceback" not in result.stderr
+    code, _, err = shiftnas("eval", "inherited", "--run-dir", run.root, "--arch", arch)
+    one_line_error(code, err, "genome has 3 genes but space 'mbv3' needs 4")
 
 
 def test_space_describe_json():
-    result = run_cli("space", "describe", "mbv3", "--json")
-    assert result.returncode == 0
-    info = json.loads(result.stdout)
+    code, out, err = shiftnas("space", "describe", "mbv3", "--json")
+    assert code == 0, err
+    info = json.loads(out)
     assert len(info["candidates"]) == 13
     assert info["candidates"][11] == {
         "id": 11, "op": "mb_k7_e6_blur", "kernel": 7, "expand": 6, "filter": "with",

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from cli_helpers import shiftnas
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict, load_config
@@ -29,17 +27,6 @@ TINY_SPACE = {
     ],
 }
 TINY_DATA = {"dataset": "shapes", "shapes": {"train_size": 300, "test_size": 40, "image_size": 16}}
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "shiftnas", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
 
 
 def write_config(path: Path, search: dict) -> Path:
@@ -76,7 +63,7 @@ def test_inherited_without_supernet_says_train_first(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_cli_search_with_cheap_objectives_and_a_budget(tmp_path):
+def test_cli_search_with_cheap_objectives_and_a_budget(tmp_path, monkeypatch):
     search = {
         "population": 6,
         "generations": 2,
@@ -84,11 +71,12 @@ def test_cli_search_with_cheap_objectives_and_a_budget(tmp_path):
         "budgets": {"params": 12000},
     }
     config = write_config(tmp_path / "c.yaml", search)
-    result = run_cli("search", "--config", str(config), "--quiet", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    monkeypatch.chdir(tmp_path)  # the run folder defaults to runs/<config name> here
+    code, out, err = shiftnas("search", "-c", config, "--quiet")
+    assert code == 0, err
     pareto = json.loads((tmp_path / "runs/tiny/search/pareto.json").read_text())
     assert pareto["front"] and all(e["objectives"]["params"] <= 12000 for e in pareto["front"])
-    assert pareto["generations"] == 2 and "Pareto front" in result.stdout
+    assert pareto["generations"] == 2 and "Pareto front" in out
 
 
 def test_all_objectives_from_config_with_a_supernet(tmp_path):

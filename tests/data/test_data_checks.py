@@ -26,48 +26,48 @@ def image_folder(root: Path, splits: dict[str, dict[str, int]], sizes=None) -> P
     return root
 
 
-def run_on_folder(tmp_path, monkeypatch, capsys, folder: Path, input_size: int = 8) -> str:
+def run_on_folder(tmp_path, folder: Path, input_size: int = 8) -> str:
     """`shiftnas run` on the image folder; asserts exit 2, one line and no run folder."""
     config = tiny_run_config(data={"dataset": "imagefolder", "root": str(folder)})
     config["space"]["input_size"] = input_size
     path = write_config(tmp_path / "c.yaml", config)
-    code, _, err = shiftnas(monkeypatch, capsys, "run", str(path), "--run-dir", str(tmp_path / "r"))
+    code, _, err = shiftnas("run", str(path), "--run-dir", str(tmp_path / "r"))
     line = one_line_error(code, err)
     assert not (tmp_path / "r").exists()  # refused before the run folder is made
     return line
 
 
-def test_test_classes_that_differ_from_train_are_named(tmp_path, monkeypatch, capsys):
+def test_test_classes_that_differ_from_train_are_named(tmp_path):
     folder = image_folder(tmp_path / "d", {"train": {"a": 5, "b": 5}, "test": {"a": 2, "c": 2}})
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder)
+    line = run_on_folder(tmp_path, folder)
     assert "only in train: b; only in test: c" in line
 
 
-def test_image_size_must_match_the_skeleton(tmp_path, monkeypatch, capsys):
+def test_image_size_must_match_the_skeleton(tmp_path):
     folder = image_folder(tmp_path / "d", {"train": {"a": 5, "b": 5}, "test": {"a": 2, "b": 2}},
                           sizes={"train": 16, "test": 16})  # fmt: skip
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder, input_size=8)
+    line = run_on_folder(tmp_path, folder, input_size=8)
     assert "images are 16x16 px but space.input_size is 8" in line
     assert "set space.input_size: 16" in line
 
 
-def test_train_and_test_of_different_sizes(tmp_path, monkeypatch, capsys):
+def test_train_and_test_of_different_sizes(tmp_path):
     folder = image_folder(tmp_path / "d", {"train": {"a": 5, "b": 5}, "test": {"a": 2, "b": 2}},
                           sizes={"train": 8, "test": 16})  # fmt: skip
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder)
+    line = run_on_folder(tmp_path, folder)
     assert "training images are 8x8 px (3 channels) but test images 16x16 px" in line
 
 
-def test_one_class_only(tmp_path, monkeypatch, capsys):
+def test_one_class_only(tmp_path):
     folder = image_folder(tmp_path / "d", {"train": {"a": 5}, "test": {"a": 2}})
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder)
+    line = run_on_folder(tmp_path, folder)
     assert "only one class (a)" in line
 
 
-def test_empty_validation_split(tmp_path, monkeypatch, capsys):
+def test_empty_validation_split(tmp_path):
     # one image per class: round(1 x 0.2) = 0 validation images per class
     folder = image_folder(tmp_path / "d", {"train": {"a": 1, "b": 1}, "test": {"a": 1, "b": 1}})
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder)
+    line = run_on_folder(tmp_path, folder)
     assert "the validation split is empty (2 training images, val_fraction 0.2" in line
 
 
@@ -85,11 +85,11 @@ def test_training_class_without_images(tmp_path):
         load_data(DataConfig(dataset="imagefolder", root=folder))
 
 
-def test_a_file_that_is_not_an_image_is_named(tmp_path, monkeypatch, capsys):
+def test_a_file_that_is_not_an_image_is_named(tmp_path):
     folder = image_folder(tmp_path / "d", {"train": {"a": 5, "b": 5}, "test": {"a": 2, "b": 2}})
     broken = folder / "train" / "b" / "broken.jpg"
     broken.write_bytes(b"this is not a JPEG")
-    line = run_on_folder(tmp_path, monkeypatch, capsys, folder)
+    line = run_on_folder(tmp_path, folder)
     assert f"{broken} is not a readable image" in line
 
 
@@ -100,7 +100,7 @@ def test_a_good_folder_loads_with_the_counts_of_a_hand_split(tmp_path):
     assert (len(splits.train), len(splits.val), len(splits.test)) == (8, 2, 4)
 
 
-def test_cifar10_download_failure_says_how_to_use_a_local_copy(tmp_path, monkeypatch, capsys):
+def test_cifar10_download_failure_says_how_to_use_a_local_copy(tmp_path, monkeypatch):
     """A real failed download (a proxy that refuses every connection), through the CLI."""
     import urllib.request
 
@@ -114,7 +114,7 @@ def test_cifar10_download_failure_says_how_to_use_a_local_copy(tmp_path, monkeyp
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(urllib.request, "_opener", None)  # built again, with the proxies above
-    code, _, err = shiftnas(monkeypatch, capsys, "run", str(path), "--run-dir", str(tmp_path / "r"))
+    code, _, err = shiftnas("run", str(path), "--run-dir", str(tmp_path / "r"))
     line = one_line_error(code, err)
     assert "could not download CIFAR-10" in line
     assert "root: ../shared/datasets/cifar10-jpeg" in line

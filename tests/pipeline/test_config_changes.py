@@ -89,7 +89,7 @@ def test_a_change_read_by_the_supernet_invalidates_every_stage(tmp_path):
     assert not any((run.root / s).exists() for s in STAGES)
 
 
-def test_run_on_a_changed_config_reruns_select_only(tmp_path, monkeypatch, capsys):
+def test_run_on_a_changed_config_reruns_select_only(tmp_path):
     """Through `shiftnas run`: supernet and search are done (hand-made), select ran with k=1;
     with k=2 select runs again on the same front and the other stages are not touched."""
     root = tmp_path / "run"
@@ -107,9 +107,9 @@ def test_run_on_a_changed_config_reruns_select_only(tmp_path, monkeypatch, capsy
     run.set_stage_state("supernet", "done")
     run.set_stage_state("search", "done")
     first = write_config(tmp_path / "k1.yaml", {**config, "select": {"k": 1}})
-    assert shiftnas(monkeypatch, capsys, "run", str(first), "--run-dir", str(root))[0] == 0
+    assert shiftnas("run", str(first), "--run-dir", str(root))[0] == 0
     second = write_config(tmp_path / "k2.yaml", {**config, "select": {"k": 2}})
-    code, out, err = shiftnas(monkeypatch, capsys, "run", str(second), "--run-dir", str(root))
+    code, out, err = shiftnas("run", str(second), "--run-dir", str(root))
     assert code == 0, err
     assert "config changed: select.k: 1 -> 2: invalidates select, retrain," in out
     assert "supernet: done earlier" in out and "search: done earlier" in out

@@ -96,9 +96,9 @@ def test_settings_are_read_from_the_constructors():
     "sections",
     [{"search": {"evaluator": {"name": "rwee"}}}, {"search": evaluator("rwe", nonsense=3)}],
 )
-def test_run_refuses_before_any_stage_or_folder(tmp_path, monkeypatch, capsys, sections):
+def test_run_refuses_before_any_stage_or_folder(tmp_path, sections):
     path = write_config(tmp_path / "typo.yaml", tiny_run_config(**sections))
-    code, _, err = shiftnas(monkeypatch, capsys, "run", str(path), "--run-dir", str(tmp_path / "r"))
+    code, _, err = shiftnas("run", str(path), "--run-dir", str(tmp_path / "r"))
     line = one_line_error(code, err)
     assert f"{path}: search.evaluator" in line
     assert not (tmp_path / "r").exists()
@@ -109,9 +109,9 @@ def test_run_refuses_before_any_stage_or_folder(tmp_path, monkeypatch, capsys, s
     [("", "holds no settings"), ("# only a comment\n", "holds no settings"),
      ("{}\n", "holds no settings"), ("- supernet\n", "top level must be a mapping")],
 )  # fmt: skip
-def test_empty_or_non_mapping_config_file(tmp_path, monkeypatch, capsys, text, expected):
+def test_empty_or_non_mapping_config_file(tmp_path, text, expected):
     path = tmp_path / "empty.yaml"
     path.write_text(text)
-    code, _, err = shiftnas(monkeypatch, capsys, "run", str(path), "--run-dir", str(tmp_path / "r"))
+    code, _, err = shiftnas("run", str(path), "--run-dir", str(tmp_path / "r"))
     assert expected in one_line_error(code, err)
     assert not (tmp_path / "r").exists()

@@ -4,9 +4,9 @@ kind 4; issue 14): refused in one line; a damaged table is mended by resuming it
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
+from cli_helpers import shiftnas
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict
@@ -28,39 +28,43 @@ def table_path(tmp_path_factory):
     return path
 
 
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    from shiftnas.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["shiftnas", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    return int(done.value.code or 0), capsys.readouterr().err.strip()
+def run_main(*args: str) -> tuple[int, str]:
+    code, _, err = shiftnas(*args)
+    return code, err.strip()
 
 
 def test_profile_latency_refuses_a_table_of_another_batch_size(table_path, monkeypatch, capsys):
-    code, err = run_main(monkeypatch, capsys, "profile", "latency", "--arch", ARCH, "--table",
+    code, err = run_main("profile", "latency", "--arch", ARCH, "--table",
                          str(table_path), "--backend", "torch", "--batch-size", "16")  # fmt: skip
     assert code == 2 and len(err.splitlines()) == 1
     assert "measured with batch_size 1, not 16" in err and "--batch-size 1" in err
 
 
-def test_profile_latency_with_the_tables_settings_predicts(table_path, monkeypatch, capsys):
-    from shiftnas.cli import main
-
-    argv = ["shiftnas", "profile", "latency", "--arch", ARCH, "--table", str(table_path),
-            "--backend", "torch", "--runs", "1", "--warmup", "0", "--json"]  # fmt: skip
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code in (0, None)
-    out = json.loads(capsys.readouterr().out)
+def test_profile_latency_with_the_tables_settings_predicts(table_path):
+    code, printed, err = shiftnas(
+        "profile",
+        "latency",
+        "--arch",
+        ARCH,
+        "--table",
+        table_path,
+        "--backend",
+        "torch",
+        "--runs",
+        1,
+        "--warmup",
+        0,
+        "--json",
+    )
+    assert code == 0, err
+    out = json.loads(printed)
     space = get_space("mbv3")
     expected = LatencyTable.load(table_path).predict_ms(space.canonical(space.from_string(ARCH)))
     assert out["predicted_ms"] == expected
 
 
 def test_profile_latency_refuses_other_threads(table_path, monkeypatch, capsys):
-    code, err = run_main(monkeypatch, capsys, "profile", "latency", "--arch", ARCH, "--table",
+    code, err = run_main("profile", "latency", "--arch", ARCH, "--table",
                          str(table_path), "--backend", "torch", "--threads", "2")  # fmt: skip
     assert code == 2 and "measured with threads 1, not 2" in err
 
@@ -71,7 +75,7 @@ def test_profile_latency_refuses_a_table_of_another_device(table_path, tmp_path,
     data["device"]["host_cpu"]["cpu"] = "NVIDIA GeForce RTX 2080 Ti host"
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps(data))
-    code, err = run_main(monkeypatch, capsys, "profile", "latency", "--arch", ARCH, "--table",
+    code, err = run_main("profile", "latency", "--arch", ARCH, "--table",
                          str(foreign), "--backend", "torch", "--runs", "1")  # fmt: skip
     assert code == 2 and "measured on another device" in err
 
@@ -104,7 +108,7 @@ def test_a_table_with_an_entry_deleted_is_refused_then_mended(table_path, tmp_pa
     damaged = tmp_path / "damaged.json"
     damaged.write_text(json.dumps(data))
     assert LatencyTable.from_json(data).missing() == 0  # what `lut show` used to call complete
-    code, err = run_main(monkeypatch, capsys, "lut", "show", str(damaged))
+    code, err = run_main("lut", "show", str(damaged))
     assert code == 2 and len(err.splitlines()) == 1
     assert str(damaged) in err and "entry 'layer3/g5' is missing" in err
     mended = build_table(get_space("mbv3"), backend(), damaged, passes=1, calibration_networks=2)
@@ -134,7 +138,7 @@ def test_other_damage_is_refused_in_one_line(table_path, tmp_path, damage, messa
 def test_a_table_that_is_not_json_is_one_line(table_path, tmp_path, monkeypatch, capsys):
     cut = tmp_path / "cut.json"
     cut.write_text(table_path.read_text()[:-40])
-    code, err = run_main(monkeypatch, capsys, "lut", "show", str(cut))
+    code, err = run_main("lut", "show", str(cut))
     assert code == 2 and len(err.splitlines()) == 1 and f"{cut} is not valid JSON" in err
 
 

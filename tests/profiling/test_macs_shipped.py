@@ -4,12 +4,12 @@ ONNX graph, counted independently from its Conv and Gemm nodes and their shapes.
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from cli_helpers import one_line_error, shiftnas
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import config_from_dict
@@ -72,25 +72,14 @@ def test_every_space_counts_the_exported_network(name, settings) -> None:
     assert count_macs(net, (1, 3, 32, 32)) == exported > 0
 
 
-def test_profile_macs_cli_gives_the_issue_figure(monkeypatch, capsys) -> None:
-    from shiftnas.cli import main
-
-    argv = ["shiftnas", "profile", "macs", "--arch", ISSUE_ARCH, "--json"]
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code in (0, None)
-    assert json.loads(capsys.readouterr().out)["macs"] == 47_302_912
+def test_profile_macs_cli_gives_the_issue_figure() -> None:
+    code, out, err = shiftnas("profile", "macs", "--arch", ISSUE_ARCH, "--json")
+    assert code == 0, err
+    assert json.loads(out)["macs"] == 47_302_912
 
 
-def test_profile_flops_says_use_macs(monkeypatch, capsys) -> None:
-    from shiftnas.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["shiftnas", "profile", "flops", "--arch", ISSUE_ARCH])
-    with pytest.raises(SystemExit) as done:
-        main()
-    err = capsys.readouterr().err.strip()
-    assert done.value.code == 2 and "use macs" in err and len(err.splitlines()) == 1
+def test_profile_flops_says_use_macs() -> None:
+    one_line_error(*shiftnas("profile", "flops", "--arch", ISSUE_ARCH)[::2], "use macs")
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 
 import pytest
 import torch
@@ -82,18 +81,15 @@ def test_bad_settings_are_refused() -> None:
         get_backend("ort-cpu").measure(block(), (8, 8, 8))  # type: ignore[arg-type]
 
 
-def test_cli_absent_backend_exits_2_with_one_line(monkeypatch, capsys) -> None:
+def test_cli_absent_backend_exits_2_with_one_line() -> None:
     if has_cuda_provider():
         pytest.skip("onnxruntime has the CUDA provider here")
-    from shiftnas.cli import main
+    from cli_helpers import one_line_error, shiftnas
 
-    argv = ["shiftnas", "profile", "latency", "--arch", "0-" * 11 + "0", "--backend", "ort-cuda"]
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "shiftnas[gpu]" in err
+    code, _, err = shiftnas(
+        "profile", "latency", "--arch", "0-" * 11 + "0", "--backend", "ort-cuda"
+    )
+    one_line_error(code, err, "shiftnas[gpu]")
 
 
 @pytest.mark.gpu

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from cli_helpers import one_line_error, shiftnas
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.profiling import LatencyTable, build_table, get_backend, validate_table
@@ -143,28 +144,16 @@ def test_validate_reports_the_benchmark_keys(built) -> None:
     }
 
 
-def test_cli_show_and_validate(built, monkeypatch, capsys) -> None:
-    from shiftnas.cli import main
-
-    for argv in (
-        ["lut", "show", str(built["path"])],
-        ["lut", "validate", str(built["path"]), "--n", "3", "--json"],
-    ):
-        monkeypatch.setattr(sys, "argv", ["shiftnas", *argv])
-        with pytest.raises(SystemExit) as done:
-            main()
-        assert done.value.code in (0, None)
-    out = capsys.readouterr().out
-    assert "layer1/g12" in out and '"within_5pct"' in out
+def test_cli_show_and_validate(built) -> None:
+    code, shown, err = shiftnas("lut", "show", built["path"])
+    assert code == 0, err
+    code, validated, err = shiftnas("lut", "validate", built["path"], "--n", "3", "--json")
+    assert code == 0, err
+    assert "layer1/g12" in shown and '"within_5pct"' in validated
 
 
-def test_cli_lut_for_an_unknown_file_is_one_line(tmp_path, monkeypatch, capsys) -> None:
-    from shiftnas.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["shiftnas", "lut", "show", str(tmp_path / "none.json")])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 2 and "shiftnas lut build" in capsys.readouterr().err
+def test_cli_lut_for_an_unknown_file_is_one_line(tmp_path) -> None:
+    one_line_error(*shiftnas("lut", "show", tmp_path / "none.json")[::2], "shiftnas lut build")
 
 
 def test_a_table_from_another_device_predicts_but_is_not_validated_here(built) -> None:
@@ -177,10 +166,8 @@ def test_a_table_from_another_device_predicts_but_is_not_validated_here(built) -
         validate_table(foreign, built["space"], n=2, backend=fast_backend())
 
 
-def test_cli_build_from_a_config(tmp_path, monkeypatch, capsys) -> None:
+def test_cli_build_from_a_config(tmp_path) -> None:
     import yaml
-
-    from shiftnas.cli import main
 
     config = tmp_path / "tiny.yaml"
     space = {"name": "mbv3", "layers": [{"channels": 8, "stride": 2}], "input_size": 8}
@@ -203,14 +190,12 @@ def test_cli_build_from_a_config(tmp_path, monkeypatch, capsys) -> None:
         "--calibration",
         "2",
     ]
-    monkeypatch.setattr(sys, "argv", ["shiftnas", *argv])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code in (0, None)
+    code, printed, err = shiftnas(*argv)
+    assert code == 0, err
     table = LatencyTable.load(out)
     assert len(table.entries) == 15 and table.missing() == 0
     assert table.statistic == "min" and set(table.calibration["fits"]) == {"median", "min"}
-    assert "15 entries x 1 passes" in " ".join(capsys.readouterr().out.split())
+    assert "15 entries x 1 passes" in " ".join(printed.split())
 
 
 def test_sigkilled_build_keeps_its_entries(tmp_path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-
-import pytest
 
 from shiftnas.profiling import count_params, network_cost
 from shiftnas.profiling.macs import layer_costs
@@ -49,16 +46,14 @@ def test_layer_costs_add_up_to_the_network() -> None:
     assert all(c.macs > 0 and c.params > 0 for _, c in rows)
 
 
-def test_profile_macs_cli_json(tmp_path, monkeypatch, capsys) -> None:
-    from shiftnas.cli import main
+def test_profile_macs_cli_json(tmp_path) -> None:
+    from cli_helpers import shiftnas
 
     arch = tmp_path / "a.json"
     arch.write_text(json.dumps({"space": "mbv3", "genome": [12] * 12}))
-    monkeypatch.setattr(sys, "argv", ["shiftnas", "profile", "macs", "--arch", str(arch), "--json"])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code in (0, None)
-    out = json.loads(capsys.readouterr().out)
+    code, printed, err = shiftnas("profile", "macs", "--arch", arch, "--json")
+    assert code == 0, err
+    out = json.loads(printed)
     assert "flops" not in out and out["macs"] > 0
     assert len(out["layers"]) == 14 and out["layers"][1]["op"] == "conv1x1"
     assert sum(row["macs"] for row in out["layers"]) == out["macs"]

@@ -4,7 +4,6 @@ cleanly or stops in one line with exit code 2, and keeps what it computed."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 import torch
@@ -49,16 +48,14 @@ def test_space_smaller_than_the_population_is_searched_whole(tmp_path) -> None:
     assert again.front == result.front and again.stopped == result.stopped  # resume: same end
 
 
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    from shiftnas.cli import main
+def run_main(*args: str) -> tuple[int, str]:
+    from cli_helpers import shiftnas
 
-    monkeypatch.setattr(sys, "argv", ["shiftnas", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    return int(done.value.code or 0), capsys.readouterr().err.strip()
+    code, _, err = shiftnas(*args)
+    return code, err.strip()
 
 
-def test_impossible_budget_stops_the_search_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+def test_impossible_budget_stops_the_search_in_one_line(tmp_path) -> None:
     cfg = {
         "name": "tiny", "device": "cpu", "space": ONE_LAYER,
         "search": {"population": 4, "generations": 2, "budgets": {"params": 100},
@@ -67,7 +64,7 @@ def test_impossible_budget_stops_the_search_in_one_line(tmp_path, monkeypatch, c
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(cfg))
     run_dir = tmp_path / "run"
-    code, err = run_main(monkeypatch, capsys, "search", "--config", str(path), "--run-dir",
+    code, err = run_main("search", "--config", str(path), "--run-dir",
                          str(run_dir), "--quiet")  # fmt: skip
     archive = [json.loads(line) for line in (run_dir / "search" / "archive.jsonl").open()]
     best = min(r["objectives"]["params"] for r in archive)

@@ -6,9 +6,8 @@ import contextlib
 
 import pytest
 import torch
-from typer.testing import CliRunner
+from cli_helpers import one_line_error, shiftnas
 
-from shiftnas.cli import app
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import promote
 
@@ -91,18 +90,16 @@ def test_later_better_version_takes_alias_previous_keeps_tag(client) -> None:
 def test_cli_promote_and_refusal(client, store: str) -> None:
     name = "cli"
     add(client, name, 0.75, 3.0)
-    runner = CliRunner()
-    ok = runner.invoke(app, ["promote", "--model", name, "--max-latency-ms", "4",
-                             "--tracking-uri", store])  # fmt: skip
-    assert ok.exit_code == 0, ok.output
-    assert "'champion' -> v1 of cli (accuracy 0.75, 3 ms)" in ok.output
-    refused = runner.invoke(app, ["promote", "--model", name, "--max-latency-ms", "1",
-                                  "--tracking-uri", store])  # fmt: skip
-    assert isinstance(refused.exception, ShiftnasError)
-    assert "relax --max-latency-ms" in str(refused.exception)
-    bad = runner.invoke(app, ["promote", "--model", name, "--max-latency-ms", "-1",
-                              "--tracking-uri", store])  # fmt: skip
-    assert bad.exit_code == 2
+    code, out, err = shiftnas("promote", "--model", name, "--max-latency-ms", "4",
+                              "--tracking-uri", store)  # fmt: skip
+    assert code == 0, err
+    assert "'champion' -> v1 of cli (accuracy 0.75, 3 ms)" in out
+    code, _, err = shiftnas("promote", "--model", name, "--max-latency-ms", "1",
+                            "--tracking-uri", store)  # fmt: skip
+    one_line_error(code, err, "relax --max-latency-ms")
+    code, _, err = shiftnas("promote", "--model", name, "--max-latency-ms", "-1",
+                            "--tracking-uri", store)  # fmt: skip
+    assert code == 2 and "--max-latency-ms" in err  # typer's usage error
 
 
 def test_cli_uses_the_store_of_a_run_dir(client, store: str, tmp_path, monkeypatch) -> None:
@@ -111,12 +108,11 @@ def test_cli_uses_the_store_of_a_run_dir(client, store: str, tmp_path, monkeypat
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     add(client, "bydir", 0.5, 1.0)
     TrackingState(tracking_uri=store).save(tmp_path)
-    runner = CliRunner()
-    ok = runner.invoke(app, ["promote", "--model", "bydir", "--max-latency-ms", "2",
-                             "--run-dir", str(tmp_path)])  # fmt: skip
-    assert ok.exit_code == 0, ok.output
-    missing = runner.invoke(app, ["promote", "--model", "bydir", "--max-latency-ms", "2"])
-    assert "pass --tracking-uri" in str(missing.exception)
+    code, _, err = shiftnas("promote", "--model", "bydir", "--max-latency-ms", "2",
+                            "--run-dir", tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, _, err = shiftnas("promote", "--model", "bydir", "--max-latency-ms", "2")
+    one_line_error(code, err, "pass --tracking-uri")
 
 
 def test_unreachable_server_is_one_line(monkeypatch) -> None:
@@ -164,23 +160,14 @@ def test_near_chance_boundary_depends_on_the_number_of_classes(client) -> None:
     assert promote(client, "untagged", max_latency_ms=2.0).version == "1"
 
 
-def test_cli_allow_near_chance_and_exit_code(client, store: str, monkeypatch, capsys) -> None:
-    import sys
-
-    from shiftnas.cli import main
-
+def test_cli_allow_near_chance_and_exit_code(client, store: str) -> None:
     add(client, "clichance", 0.2, 1.0, num_classes="5")  # 5 classes: chance 0.2
     args = ["promote", "--model", "clichance", "--max-latency-ms", "2", "--tracking-uri", store]
-    monkeypatch.setattr(sys, "argv", ["shiftnas", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0
-    assert "accuracy 0.200, within 0.05 of chance (0.200 for 5 classes)" in err
-    forced = CliRunner().invoke(app, [*args, "--allow-near-chance"])
-    assert forced.exit_code == 0, forced.output
-    assert "'champion' -> v1 of clichance (accuracy 0.2, 1 ms)" in forced.output
+    code, _, err = shiftnas(*args)
+    one_line_error(code, err, "accuracy 0.200, within 0.05 of chance (0.200 for 5 classes)")
+    code, out, err = shiftnas(*args, "--allow-near-chance")
+    assert code == 0, err
+    assert "'champion' -> v1 of clichance (accuracy 0.2, 1 ms)" in out
 
 
 def test_cli_never_creates_an_empty_store(tmp_path, monkeypatch) -> None:
@@ -189,17 +176,14 @@ def test_cli_never_creates_an_empty_store(tmp_path, monkeypatch) -> None:
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     TrackingState(tracking_uri=None).save(tmp_path)  # tracked, but mlflow.db is not there
-    runner = CliRunner()
-    by_dir = runner.invoke(app, ["promote", "--model", "m", "--max-latency-ms", "2",
-                                 "--run-dir", str(tmp_path)])  # fmt: skip
-    assert isinstance(by_dir.exception, ShiftnasError)
-    assert str(by_dir.exception).startswith(f"no MLflow store at {tmp_path / 'mlflow.db'}: ")
+    code, _, err = shiftnas("promote", "--model", "m", "--max-latency-ms", "2",
+                            "--run-dir", tmp_path)  # fmt: skip
+    line = one_line_error(code, err)
+    assert line.startswith(f"error: no MLflow store at {tmp_path / 'mlflow.db'}: ")
     missing = tmp_path / "elsewhere.db"
-    by_uri = runner.invoke(app, ["promote", "--model", "m", "--max-latency-ms", "2",
-                                 "--tracking-uri", f"sqlite:///{missing}"])  # fmt: skip
-    assert isinstance(by_uri.exception, ShiftnasError) and "check --tracking-uri" in str(
-        by_uri.exception
-    )
+    code, _, err = shiftnas("promote", "--model", "m", "--max-latency-ms", "2",
+                            "--tracking-uri", f"sqlite:///{missing}")  # fmt: skip
+    one_line_error(code, err, "check --tracking-uri")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tracking.json"]  # nothing created
 
 

@@ -11,10 +11,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, shiftnas
 from tracking_helpers import seeded_run_dir, tiny_onnx
-from typer.testing import CliRunner
 
-from shiftnas.cli import app
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import MlflowTracker, models, register_model
 from shiftnas.tracking.settings import TrackingConfig
@@ -237,10 +236,10 @@ def test_moved_run_folder_resumes_promotes_and_loads(tmp_path, template_db) -> N
     with models.using_uri(again.uri):  # the registered model loads from the moved files
         assert mlflow.onnx.load_model("models:/net/1").graph.input[0].name
 
-    result = CliRunner().invoke(app, ["promote", "--model", "net", "--max-latency-ms", "2",
-                                      "--run-dir", str(moved)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "'champion' -> v1 of net" in result.output
+    code, out, err = shiftnas("promote", "--model", "net", "--max-latency-ms", "2",
+                              "--run-dir", moved)  # fmt: skip
+    assert code == 0, err
+    assert "'champion' -> v1 of net" in out
     assert not first.exists()
 
 
@@ -280,7 +279,7 @@ def test_damaged_tracking_json_is_one_line(tmp_path) -> None:
     with pytest.raises(ShiftnasError, match=r"tracking\.json is damaged .*: delete it") as err:
         MlflowTracker.open(tmp_path, TrackingConfig(), "demo", {})
     assert "\n" not in str(err.value)
-    refused = CliRunner().invoke(app, ["promote", "--model", "m", "--max-latency-ms", "1",
-                                       "--run-dir", str(tmp_path)])  # fmt: skip
-    assert isinstance(refused.exception, ShiftnasError)
+    code, _, err = shiftnas("promote", "--model", "m", "--max-latency-ms", "1",
+                            "--run-dir", tmp_path)  # fmt: skip
+    one_line_error(code, err, "tracking.json is damaged")
     assert not (tmp_path / "mlflow.db").exists()

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.cli.profile import load_space
+from shiftnas.cli.resolve import CONFIG, SPACE, load_space
 from shiftnas.profiling.lut import DEFAULT_AGGREGATE, DEFAULT_STATISTIC
 
 app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_args_is_help=True)
@@ -18,8 +18,8 @@ app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_
 @app.command("build")
 def build_command(
     out: Path = typer.Option(..., "--out", help="Table JSON; an unfinished one is resumed."),
-    space: str = typer.Option("mbv3", "--space", help="Search space name."),
-    config: Path | None = typer.Option(None, "--config", help="YAML config setting the skeleton."),
+    space: str | None = SPACE,
+    config: Path | None = CONFIG,
     num_classes: int | None = typer.Option(None, "--num-classes", help="Override the head size."),
     backend: str = typer.Option("ort-cpu", "--backend", help="Latency backend name."),
     threads: int = typer.Option(1, "--threads", help="Intra-op threads."),

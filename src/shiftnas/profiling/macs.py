@@ -52,7 +52,9 @@ def count_macs(
     Counts convolutions and matrix products only (see the module docstring); with `per_module`,
     a dict from module name ("" for the whole network) to its MACs.
     """
-    from fvcore.nn import FlopCountAnalysis, jit_handles
+    with warnings.catch_warnings():  # fvcore.nn's focal_loss calls torch.jit.script on import
+        warnings.filterwarnings("ignore", r"`torch\.jit\.script` is deprecated", FutureWarning)
+        from fvcore.nn import FlopCountAnalysis, jit_handles
 
     model = model.eval()
     device = next(iter(model.parameters()), torch.empty(0)).device

@@ -81,7 +81,7 @@ def test_profile_latency_refuses_a_table_of_another_device(table_path, tmp_path,
 
 
 def test_the_search_objective_refuses_another_batch_size(table_path, tmp_path):
-    from shiftnas.search.nsga import build_measures
+    from shiftnas.pipeline.search_setup import build_measures
 
     def measures(latency):
         objectives = [{"name": "params"}, {"name": "latency"}]

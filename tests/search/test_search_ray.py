@@ -37,9 +37,9 @@ class FakeLatency(Counting):
 @pytest.fixture(scope="module")
 def cluster():
     # the actors' processes must import search_helpers (the measures' classes) like this one
-    tests = str(Path(__file__).parents[1])
+    here, tests = str(Path(__file__).parent), str(Path(__file__).parents[1])
     old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([tests, *([old] if old else [])])
+    os.environ["PYTHONPATH"] = os.pathsep.join([here, tests, *([old] if old else [])])
     ray.init(
         num_cpus=2, resources={"latency_host": 1}, include_dashboard=False, logging_level="ERROR"
     )

@@ -64,5 +64,14 @@ class Arch:
 
 def input_shape(settings: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
     """(batch, channels, height, width) of the images a space's networks take, from its skeleton
-    settings (`in_channels`, square `input_size` in pixels); every space's settings have both."""
-    return (batch_size, settings.in_channels, settings.input_size, settings.input_size)
+    settings (`in_channels`, square `input_size` in pixels; every shipped space has both).
+
+    Raises ShiftnasError for settings without them (a space that does not state its input)."""
+    size = getattr(settings, "input_size", None)
+    channels = getattr(settings, "in_channels", None)
+    if size is None or channels is None:
+        raise ShiftnasError(
+            f"space settings {type(settings).__name__} have no input_size/in_channels: MACs and "
+            "latency need them; drop the macs/latency objectives for this space"
+        )
+    return (batch_size, int(channels), int(size), int(size))

@@ -41,13 +41,6 @@ def load_space_and_arch(
     return space, resolve_arch(arch, space, run_dir)
 
 
-def _input_shape(space: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
-    settings = getattr(space, "settings", None)
-    if settings is None:
-        raise ShiftnasError(f"space '{space.name}' does not say its input size; profiling needs it")
-    return input_shape(settings, batch_size)
-
-
 MACS_CONVENTION = (
     "MACs: multiply-adds of the exported network (convolutions incl. depthwise, squeeze-excite "
     "and BlurPool, and the classifier; BatchNorm folded, pooling not counted); the NAS papers' "
@@ -77,7 +70,7 @@ def macs_command(
 
     search_space, architecture = load_space_and_arch(space, config, arch, run_dir)
     model = search_space.build(architecture)
-    shape = _input_shape(search_space)
+    shape = input_shape(search_space.settings)
     total = network_cost(model, shape)
     labels = _op_labels(search_space, architecture)
     rows = [
@@ -176,7 +169,9 @@ def latency_command(
     if lut is not None:
         lut.check_space(search_space)
         check_table_here(lut, str(table), timer)
-    result = timer.measure(search_space.build(architecture), _input_shape(search_space, batch_size))
+    result = timer.measure(
+        search_space.build(architecture), input_shape(search_space.settings, batch_size)
+    )
     data = {"arch": architecture.to_json(), "id": architecture.id, **result.to_json()}
     if lut is not None:
         data["predicted_ms"] = lut.predict_ms(architecture)

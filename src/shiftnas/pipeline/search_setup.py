@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from shiftnas.arch import Arch
+from shiftnas.arch import Arch, input_shape
 from shiftnas.data import DataSplits, load_data, random_shifts, shift_batch
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
@@ -24,7 +24,6 @@ from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
     Scorer,
-    input_shape,
     macs_measure,
     params_measure,
 )
@@ -149,7 +148,7 @@ def latency_measure(ctx: _Context) -> Measure:
         )
     from shiftnas.profiling.backends import get_backend
 
-    shape = input_shape(space, settings.batch_size)
+    shape = input_shape(getattr(space, "settings", None), settings.batch_size)
     options = dict(
         threads=settings.threads,
         batch_size=settings.batch_size,

@@ -111,7 +111,7 @@ def test_all_objectives_from_config_with_a_supernet(tmp_path):
 
 
 def test_shifted_validation_moves_every_image_by_a_seeded_offset(tiny_data):
-    from shiftnas.pipeline.search_setup import shifted_validation
+    from shiftnas.pipeline.objectives import shifted_validation
 
     a = shifted_validation(tiny_data, 3, "circular", seed=5)
     b = shifted_validation(tiny_data, 3, "circular", seed=5)

@@ -97,7 +97,7 @@ def test_proxy_batch_sizes_it_cannot_use_are_refused(tiny_data, tiny_space) -> N
 
 
 def test_inherited_calibrates_on_a_split_smaller_than_its_batch(tiny_data, tmp_path) -> None:
-    from shiftnas.pipeline.search_setup import _Context
+    from shiftnas.pipeline.objectives import _Context
     from shiftnas.search.supernet import Mbv3Supernet
 
     cfg = config_from_dict({"device": "cpu", "space": ONE_LAYER})

@@ -19,8 +19,8 @@ from shiftnas.data.settings import DataConfig
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.config import Config, load_config
+from shiftnas.pipeline.objectives import inherited_evaluator
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.pipeline.search_setup import inherited_evaluator
 from shiftnas.progress import make_progress
 from shiftnas.search import get_space
 from shiftnas.search.evaluators import get_evaluator, list_evaluators

@@ -39,6 +39,7 @@ def check_config(config: Config, source: str = "config", stages: Sequence[str] =
     """
     stages = list(stages or config.stages)
     try:
+        _check_objectives(config)
         _check_space(config, stages)
         _check_evaluator(config)
         _check_latency(config, stages)
@@ -209,6 +210,21 @@ def _available(key: str, backend: str, threads: int) -> None:
         get_backend(backend, threads=threads)
     except ShiftnasError as err:
         raise ShiftnasError(f"{key}: {err}") from None
+
+
+def _check_objectives(config: Config) -> None:
+    from shiftnas.pipeline.objectives import OBJECTIVES
+
+    where = [("search.objectives", [o.name for o in config.search.objectives]),
+             ("search.budgets", list(config.search.budgets)),
+             ("select.budgets", list(config.select.budgets))]  # fmt: skip
+    for key, names in where:
+        for name in names:
+            if name not in OBJECTIVES:
+                raise ShiftnasError(
+                    f"{key}: unknown objective '{name}': choose one of "
+                    f"{', '.join(OBJECTIVES.names())}"
+                )
 
 
 def _check_selection(config: Config) -> None:

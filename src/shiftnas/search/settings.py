@@ -18,9 +18,10 @@ def _renamed_quantity(value: Any) -> Any:
     return value
 
 
+# The names are those of `pipeline.objectives.OBJECTIVES` (error, shift_error, params, macs,
+# latency and any registered one), checked against it when a run's config is checked.
 SearchQuantity = Annotated[
-    Literal["error", "shift_error", "params", "macs", "latency"],
-    BeforeValidator(_renamed_quantity),
+    str, BeforeValidator(_renamed_quantity), Field(pattern=r"^[a-z][a-z0-9_]*$")
 ]
 
 

@@ -51,6 +51,31 @@ def run_attempt(config: Path, run_dir: Path) -> dict[str, Any]:
     }
 
 
+def supernet_memory_probe(config: Path, seconds: int) -> dict[str, Any]:
+    """Peak RSS of the supernet stage (data decoded, fair steps running), measured by running
+    `shiftnas supernet train` into a scratch folder for `seconds` and stopping it: for a run whose
+    supernet stage ran without this script, so its memory was not recorded."""
+    import tempfile
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, "-m", "shiftnas", "supernet", "train", "--config", str(config),
+                   "--run-dir", scratch]  # fmt: skip
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT)
+        try:
+            child.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            child.terminate()  # (SIGINT is ignored by a background job's children)
+            child.wait()
+        seconds = round(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if after <= before:
+        raise SystemExit("the probe did not raise the children's peak RSS: run it on its own")
+    return {"seconds": seconds, "peak_rss_mb": round(after / 1024, 1),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+
+
 def summarize(run_dir: Path, attempts: list[dict[str, Any]]) -> dict[str, Any]:
     """The result JSON from a run folder and the attempts that produced it."""
     state = (
@@ -69,21 +94,46 @@ def summarize(run_dir: Path, attempts: list[dict[str, Any]]) -> dict[str, Any]:
             "params": card.get("params"), "macs": card.get("macs"),
         })  # fmt: skip
     retrain = stages.get("retrain", {}).get("summary", {})
+    # A run begun without this script (or before its log existed) left only state.json's stage
+    # times: stages finished before the first recorded attempt began are counted from them.
+    first = min((_started(a) for a in attempts), default=float("inf"))
+    earlier = {n: s["finished"] - s["started"] for n, s in stages.items()
+               if s.get("finished", first) < first}  # fmt: skip
+    unrecorded = round(sum(earlier.values()), 1)
+    probe = (json.loads((run_dir / "supernet_probe.json").read_text())
+             if (run_dir / "supernet_probe.json").exists() else None)  # fmt: skip
+    peaks = [a["peak_rss_mb"] for a in attempts] + ([probe["peak_rss_mb"]] if probe else [])
     return {
         "stages_done": done,
-        "wall_seconds": round(sum(a["wall_seconds"] for a in attempts), 1),
+        "wall_seconds": round(sum(a["wall_seconds"] for a in attempts) + unrecorded, 1),
         "cpu_seconds": round(sum(a["cpu_seconds"] for a in attempts), 1),
-        "peak_rss_mb": max((a["peak_rss_mb"] for a in attempts), default=None),
+        "peak_rss_mb": max(peaks, default=None),
+        "supernet_memory_probe": probe,
         "exported_test_accuracy": [e["test_acc"] for e in exported],
         "exported": exported,
         "retrained": retrain,
+        # a stage a recorded attempt resumed counts from that attempt's start
         "stage_seconds": {
-            name: round(s["finished"] - s["started"], 1)
+            name: round(s["finished"] - max(s["started"], -1 if name in earlier else first), 1)
             for name, s in stages.items()
             if "finished" in s and "started" in s
         },
+        "unrecorded_attempt": {
+            "stages": sorted(earlier, key=list(stages).index), "wall_seconds": unrecorded,
+            "source": "stage start/finish times in state.json; its CPU time was not recorded "
+                      "(cpu_seconds covers the recorded attempts only), its memory is measured "
+                      "by `supernet_memory_probe` (--probe-supernet SECONDS)",
+        } if earlier else None,
         "attempts": attempts,
-    }
+    }  # fmt: skip
+
+
+def _started(attempt: dict[str, Any]) -> float:
+    """When an attempt began (epoch seconds), from its finish time and wall seconds."""
+    import calendar
+
+    finished = calendar.timegm(time.strptime(attempt["finished_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    return finished - attempt["wall_seconds"]
 
 
 def main() -> None:
@@ -91,13 +141,20 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=CONFIG)
     parser.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "cifar10-cpu")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--report-only", action="store_true", help="rewrite the JSON, run nothing")
+    parser.add_argument("--probe-supernet", type=int, default=0, metavar="SECONDS",
+                        help="peak RSS of the supernet stage from a scratch run")  # fmt: skip
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     log = run_dir / "benchmark_attempts.json"
     attempts = json.loads(log.read_text()) if log.exists() else []
-    attempts.append(run_attempt(args.config.resolve(), run_dir))
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(json.dumps(attempts, indent=2) + "\n")
+    if args.probe_supernet:
+        probe = supernet_memory_probe(args.config.resolve(), args.probe_supernet)
+        (run_dir / "supernet_probe.json").write_text(json.dumps(probe, indent=2) + "\n")
+    if not args.report_only:
+        attempts.append(run_attempt(args.config.resolve(), run_dir))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(json.dumps(attempts, indent=2) + "\n")
     result = {
         **summarize(run_dir, attempts),
         "config": str(args.config),
@@ -109,7 +166,7 @@ def main() -> None:
     print(f"stages done: {', '.join(result['stages_done'])}; wall {result['wall_seconds']:.0f} s, "
           f"CPU {result['cpu_seconds']:.0f} s, peak RSS {result['peak_rss_mb']} MB; exported "
           f"test accuracy {result['exported_test_accuracy']}; wrote {args.out}")  # fmt: skip
-    if attempts[-1]["returncode"] != 0:
+    if attempts and attempts[-1]["returncode"] != 0:
         raise SystemExit(attempts[-1]["returncode"])
 
 

@@ -44,3 +44,19 @@ def test_single_arch_and_errors(tmp_path) -> None:
     one_line_error(*shiftnas("eval", "nope", "--arch", ARCHS[0])[::2], "unknown evaluation method")
     missing = tmp_path / "a.json"
     one_line_error(*shiftnas("eval", "params", "--arch", missing)[::2], f"{missing} does not exist")
+
+
+def test_every_dataset_of_the_config_is_accepted(tmp_path) -> None:
+    """`--dataset` offers what `data.dataset` does: digits (the quickstart's) scores like shapes;
+    an unknown name lists the choices; the folder datasets need --data-root."""
+    code, out, err = shiftnas(
+        "eval", "params", "--dataset", "digits", "--arch", "0-0-0-0-0-0-0-0-0-0-0-0"
+    )
+    assert code == 0 and "params=-" in out, err
+    nb201 = ("--arch", ARCHS[0], "--space", "nb201")
+    code, _, err = shiftnas("eval", "params", "--dataset", "mnist", *nb201)
+    one_line_error(
+        code, err, "--dataset 'mnist' is not one of shapes, digits, cifar10, imagefolder"
+    )
+    code, _, err = shiftnas("eval", "params", "--dataset", "cifar10", *nb201)
+    one_line_error(code, err, "--dataset cifar10 needs --data-root")

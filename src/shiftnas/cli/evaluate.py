@@ -8,6 +8,7 @@ from a random init on the data (`--dataset`, default `shapes`, or the config's).
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import typer
@@ -40,7 +41,7 @@ def eval_command(
     archs: Path | None = typer.Option(None, "--archs", help="File with one architecture a line."),
     out: Path | None = typer.Option(None, "--out", help="CSV to write (arch,score,seconds)."),
     dataset: str | None = typer.Option(
-        None, "--dataset", help="imagefolder, cifar10 or shapes; default: shapes."
+        None, "--dataset", help="shapes, digits, cifar10 or imagefolder; default: shapes."
     ),
     data_root: Path | None = typer.Option(None, "--data-root", help="Dataset folder."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Decoded-image cache."),
@@ -106,9 +107,10 @@ def _data_config(
             )
         return cfg.data
     dataset = dataset or "shapes"
-    if dataset not in ("shapes", "cifar10", "imagefolder"):
-        raise ShiftnasError(f"--dataset '{dataset}' is not one of imagefolder, cifar10, shapes")
-    if dataset != "shapes" and root is None:
+    choices = typing.get_args(DataConfig.model_fields["dataset"].annotation)
+    if dataset not in choices:
+        raise ShiftnasError(f"--dataset '{dataset}' is not one of {', '.join(choices)}")
+    if dataset in ("cifar10", "imagefolder") and root is None:
         raise ShiftnasError(f"--dataset {dataset} needs --data-root DIR (the dataset folder)")
     return DataConfig(dataset=dataset, root=root, cache_dir=cache_dir)  # type: ignore[arg-type]
 

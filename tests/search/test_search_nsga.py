@@ -203,11 +203,11 @@ def test_values_of_another_evaluator_are_not_reused(tmp_path):
 def test_hypervolume_bounds_follow_the_documented_rules():
     from shiftnas.search.nsga.metrics import fixed_bounds, hypervolume, normalise
 
-    def measure(name, bounds=None):
-        return Measure(name, "cheap", lambda: None, bounds=bounds)
+    def measure(name, bounds=None, fraction=False):
+        return Measure(name, "cheap", lambda: None, bounds=bounds, fraction=fraction)
 
-    objectives = [measure("error"), measure("params"), measure("macs"), measure("proxy"),
-                  measure("latency", (1.0, 3.0))]  # fmt: skip
+    objectives = [measure("error", fraction=True), measure("params"), measure("macs"),
+                  measure("proxy"), measure("latency", (1.0, 3.0))]  # fmt: skip
     initial = np.array([[0.3, 5e5, 2e7, -40.0, 2.0], [0.5, 9e5, 1e7, -10.0, 1.5]])
     bounds = fixed_bounds(objectives, {"params": 1e6}, initial)
     assert bounds == {"error": (0.0, 1.0), "params": (0.0, 1e6), "macs": (0.0, 2.2e7),
@@ -216,3 +216,6 @@ def test_hypervolume_bounds_follow_the_documented_rules():
     # a single point at the lower bounds covers the unit box; beyond the reference adds nothing
     assert hypervolume(normalise(np.array([[0.0, 0.0, 0.0, -40.0, 1.0]]), names, bounds)) == 1.0
     assert hypervolume(normalise(np.array([[0.5, 2e6, 0.0, -40.0, 1.0]]), names, bounds)) == 0.0
+    # an estimator's "error" that is no fraction (a negated proxy) follows the data rule
+    proxy_error = fixed_bounds([measure("error")], {}, np.array([[-40.0], [-10.0]]))
+    assert proxy_error == {"error": (-40.0, -10.0 + 3.0)}

@@ -100,7 +100,7 @@ def error_measure(ctx: _Context) -> Measure:
     if settings.name == "inherited":
         ctx.supernet()  # fail now, with the one-line message, not in a worker
         data = ctx.data
-        return Measure("error", "expensive", lambda: ctx.inherited(data))  # type: ignore[arg-type]
+        return Measure("error", "expensive", lambda: ctx.inherited(data), fraction=True)  # type: ignore[arg-type]
 
     def make() -> Scorer:
         from shiftnas.search.evaluators import get_evaluator
@@ -129,7 +129,7 @@ def shift_error_measure(ctx: _Context) -> Measure:
     ctx.supernet()
     shift = ctx.cfg.search.shift_error
     shifted = shifted_validation(ctx.data, shift.max_shift, shift.fill, ctx.cfg.seed)  # type: ignore[arg-type]
-    return Measure("shift_error", "expensive", lambda: ctx.inherited(shifted))
+    return Measure("shift_error", "expensive", lambda: ctx.inherited(shifted), fraction=True)
 
 
 @OBJECTIVES.register("latency")

@@ -32,6 +32,9 @@ class Measure:
     make: Callable[[], Scorer]
     serial: bool = False
     bounds: tuple[float, float] | None = None  # hypervolume normalisation; None: default rule
+    # values are fractions in [0, 1] (a classifier's error), so [0, 1] normalises them; an
+    # estimator's "error" may be a negated proxy, a rank or a regression loss, and is not one
+    fraction: bool = False
     direction: Literal["min"] = "min"
 
 

@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,10 @@ def correlations(truth: list[float], predictions: dict[str, list[float]]) -> dic
     def finite(value: float) -> float | None:
         return None if np.isnan(value) else float(value)
 
-    tau = {k: finite(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
-    rho = {k: finite(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
+    with warnings.catch_warnings():  # a constant side is reported as None, below
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        tau = {k: finite(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
+        rho = {k: finite(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
     return {"kendall_tau": tau, "spearman": rho}
 
 

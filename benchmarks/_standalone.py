@@ -65,7 +65,7 @@ def add_training_arguments(parser: Any, out: Path, work: Path) -> None:
 def load_preset(path: Path = PRESET) -> Any:
     """The preset's config, with its relative data paths made absolute (they are written for the
     repository root)."""
-    from shiftnas.config import load_config
+    from shiftnas.pipeline.config import load_config
 
     config = load_config(path)
     update = {}

@@ -32,8 +32,8 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
-from shiftnas.config import DataConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import RankEnsemble, get_evaluator
 from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS, DEFAULT_REFERENCE

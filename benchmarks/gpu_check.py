@@ -105,7 +105,7 @@ def doctor(settings: Settings) -> dict[str, Any]:
 
 def gpu_tests(settings: Settings) -> dict[str, Any]:
     """The GPU-marked tests (run in a child pytest; on a CPU they all skip)."""
-    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py")
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
                    if "mark.gpu" in p.read_text(encoding="utf-8"))  # fmt: skip
     command = [sys.executable, "-m", "pytest", "-q", "-rs", "-m", "gpu", "-p", "no:cacheprovider"]
     done = subprocess.run([*command, *files], cwd=ROOT, capture_output=True, text=True, timeout=240)
@@ -116,11 +116,12 @@ def gpu_tests(settings: Settings) -> dict[str, Any]:
 
 def supernet(settings: Settings) -> dict[str, Any]:
     """Fair sampling through the real training loop; throughput after the first epoch."""
-    from shiftnas.config import DataConfig, ShapesConfig, SupernetConfig
     from shiftnas.data import load_data
+    from shiftnas.data.settings import DataConfig, ShapesConfig
     from shiftnas.search.supernet import Mbv3Supernet
-    from shiftnas.search.train_supernet import step_paths, supernet_step
     from shiftnas.training import train
+    from shiftnas.training.settings import SupernetConfig
+    from shiftnas.training.supernet import step_paths, supernet_step
 
     space = space_of(settings)
     size = space.settings.input_size
@@ -170,7 +171,9 @@ def latency(settings: Settings) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             table = build_table(space, backend, Path(tmp) / "lut.json", passes=settings.passes,
                                 calibration_networks=settings.calibration)  # fmt: skip
-        result = validate_table(table, n=settings.networks, seed=1, repeats=2, backend=backend)
+        result = validate_table(
+            table, space, n=settings.networks, seed=1, repeats=2, backend=backend
+        )
         out[f"batch{batch}"] = {
             "entries": len(table.entries), "build_seconds": round(table.build_seconds, 1),
             "networks": settings.networks, "protocol": backend.settings(),

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from shiftnas.profiling import build_table, device_fingerprint, get_backend, library_versions
-from shiftnas.profiling.device import load_average
+from shiftnas.profiling.fingerprint import load_average
 from shiftnas.profiling.lut import DEFAULT_AGGREGATE, DEFAULT_STATISTIC
 from shiftnas.profiling.lut_validate import measure_networks, score_table
 from shiftnas.search import get_space
@@ -76,10 +76,10 @@ def main() -> None:
     validate_seconds = time.perf_counter() - started
     load["end"] = list(load_average())
 
-    readings = score_table(table, archs, samples)
+    readings = score_table(table, space, archs, samples)
     for passes in (1, 3):
         if passes < args.passes:
-            cut = score_table(table.first_passes(passes), archs, samples)
+            cut = score_table(table.first_passes(passes), space, archs, samples)
             readings[f"{table.statistic}/{table.aggregate}, {passes} pass(es)"] = cut[
                 f"{table.statistic}/{table.aggregate}"
             ]

@@ -29,8 +29,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
-from shiftnas.config import DataConfig
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import get_evaluator
 from shiftnas.search.evaluators.features import extract_features, initialise

@@ -30,14 +30,17 @@ import torch.multiprocessing as mp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
-import shiftnas.search.train_supernet as supernet_module
-from shiftnas.config import DataConfig, SearchRayConfig, ShapesConfig, SupernetConfig, load_config
+import shiftnas.training.supernet as supernet_module
 from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig, ShapesConfig
 from shiftnas.files import write_json_atomic
+from shiftnas.pipeline.config import load_config
 from shiftnas.search import get_space
 from shiftnas.search.nsga import Measure
 from shiftnas.search.nsga.archive import Archive
 from shiftnas.search.nsga.evaluation import Engine
+from shiftnas.search.settings import SearchRayConfig
+from shiftnas.training.settings import SupernetConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

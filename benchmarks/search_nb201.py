@@ -27,18 +27,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
-from shiftnas.config import (
-    DataConfig,
-    SearchConfig,
-    SearchEvaluatorConfig,
-    SearchObjectiveConfig,
-)
 from shiftnas.data import DataSplits, load_data
+from shiftnas.data.settings import DataConfig
 from shiftnas.profiling import count_macs
 from shiftnas.search import Arch, get_space
 from shiftnas.search.evaluators import get_evaluator, list_evaluators
 from shiftnas.search.nsga import Measure, macs_measure, run_search
 from shiftnas.search.nsga.metrics import front_indices
+from shiftnas.search.settings import SearchConfig, SearchEvaluatorConfig, SearchObjectiveConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

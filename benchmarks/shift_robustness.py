@@ -60,12 +60,14 @@ def run_one(which: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(cfg["threads_per_network"])
-    from shiftnas.config import DataConfig, RetrainConfig, RobustnessConfig
     from shiftnas.data import load_data
+    from shiftnas.data.settings import DataConfig
     from shiftnas.profiling import network_cost
     from shiftnas.robustness import shift_metrics
+    from shiftnas.robustness.settings import RobustnessConfig
     from shiftnas.search import Arch, get_space
     from shiftnas.training.retrain import retrain
+    from shiftnas.training.settings import RetrainConfig
 
     data = load_data(DataConfig(**cfg["data"]), cfg["seed"])
     space = get_space("mbv3", None, num_classes=data.num_classes, **SKELETON)
@@ -123,8 +125,8 @@ def main() -> None:
         raise SystemExit(f"CIFAR-10 JPEG not found at {DATA}: this benchmark needs ../shared")
     cfg = settings(args.epochs, args.max_shift, args.train_images, args.seed)
     work = WORK / f"seed{args.seed}"
-    from shiftnas.config import DataConfig
     from shiftnas.data import load_data
+    from shiftnas.data.settings import DataConfig
 
     load_data(DataConfig(**cfg["data"]), cfg["seed"])  # decode once into the cache, not twice
     started = time.perf_counter()

@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def train_one_supernet(sampling: str, fair_epochs: int, budget: Budget, work: Pa
 
     torch.set_num_threads(1)
     from shiftnas.data import load_data
-    from shiftnas.search.train_supernet import train_supernet
+    from shiftnas.training.supernet import train_supernet
 
     preset = load_preset()
     data = load_data(budget.data_config(preset), budget.seed)
@@ -85,11 +86,10 @@ def inherited_accuracy(
 ) -> dict[str, float] | None:
     """Validation accuracy of each network on the weights of a finished supernet; None if the
     supernet has not finished."""
-    import torch
 
     from shiftnas.data import load_data
     from shiftnas.search.evaluators import InheritedEvaluator
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import load_supernet
 
     ckpt = work / sampling / "checkpoint.pt"
     metrics = work / sampling / "metrics.jsonl"
@@ -99,8 +99,7 @@ def inherited_accuracy(
     if not ckpt.exists() or not metrics.exists() or len(metrics.read_text().splitlines()) < want:
         return None
     space = preset_space(preset)
-    supernet = Mbv3Supernet(space)
-    supernet.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["model"])
+    supernet = load_supernet(space, ckpt)
     data = load_data(budget.data_config(preset), budget.seed)
     evaluator = InheritedEvaluator(supernet, data, bn_batches, seed=budget.seed)
     return {g: 1.0 - evaluator.error(space.from_string(g)) for g in genomes}
@@ -131,8 +130,10 @@ def correlations(truth: list[float], predictions: dict[str, list[float]]) -> dic
     def finite(value: float) -> float | None:
         return None if np.isnan(value) else float(value)
 
-    tau = {k: finite(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
-    rho = {k: finite(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
+    with warnings.catch_warnings():  # a constant side is reported as None, below
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        tau = {k: finite(stats.kendalltau(v, truth).statistic) for k, v in predictions.items()}
+        rho = {k: finite(stats.spearmanr(v, truth).statistic) for k, v in predictions.items()}
     return {"kendall_tau": tau, "spearman": rho}
 
 

@@ -26,12 +26,12 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 
-from shiftnas.config import SupernetConfig
 from shiftnas.device import tune_cpu_allocator
 from shiftnas.search import get_space
 from shiftnas.search.supernet import Mbv3Supernet
-from shiftnas.search.train_supernet import step_paths, supernet_step
 from shiftnas.training import TrainContext, make_optimizer
+from shiftnas.training.settings import SupernetConfig
+from shiftnas.training.supernet import step_paths, supernet_step
 
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg"
@@ -62,10 +62,11 @@ def peak_memory_mb(batch: int, steps: int) -> float | None:
         return None
     code = f"""
 import resource, tempfile, torch
-from shiftnas.config import DataConfig, SupernetConfig
+from shiftnas.data.settings import DataConfig
+from shiftnas.training.settings import SupernetConfig
 from shiftnas.data import load_data
 from shiftnas.search import get_space
-from shiftnas.search.train_supernet import train_supernet
+from shiftnas.training.supernet import train_supernet
 data = load_data(DataConfig(dataset="imagefolder", root={str(CIFAR)!r}), seed=0)
 space = get_space("mbv3")
 cfg = SupernetConfig(epochs=1, batch_size={batch}, checkpoint_every_steps=10_000)

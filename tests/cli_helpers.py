@@ -1,33 +1,58 @@
-"""Calling the `shiftnas` command in-process, the way a user meets it: through `main()`, which
-turns a `ShiftnasError` into one line on stderr and exit code 2."""
+"""The one way the tests call the `shiftnas` command.
+
+`shiftnas(*args)` runs the command in this process through `main()`, the console-script entry
+point, inside typer's `CliRunner` isolation (stdout and stderr captured apart, `COLUMNS` set,
+both restored afterwards). Through `main()` rather than `CliRunner().invoke(app)`, because
+`main()` is where a `ShiftnasError` becomes what a user sees, one line on stderr and exit code
+2: the tests assert that. In-process, because a fresh interpreter costs seconds (torch import).
+
+`subprocess_shiftnas(*args)` starts a real `python -m shiftnas` process: only where a test needs
+what just one process shows, such as the warnings printed while modules are first imported.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
+from typer.testing import CliRunner
+
+WIDE = {"COLUMNS": "400"}  # rich wraps at the terminal width: one table row a line
 
 
-def shiftnas(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of `shiftnas ARGS`."""
+def shiftnas(*args: object) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of `shiftnas ARGS`, run in this process."""
     from shiftnas.cli import main
 
-    monkeypatch.setattr(sys, "argv", ["shiftnas", *args])
-    monkeypatch.setenv("COLUMNS", "300")  # rich wraps long lines at the terminal width
-    with pytest.raises(SystemExit) as stopped:
-        main()
-    out = capsys.readouterr()
-    return int(stopped.value.code or 0), out.out, out.err
+    with CliRunner().isolation(env=WIDE) as (out, err, _):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as stopped:
+            code = stopped.code if isinstance(stopped.code, int) else 1
+        return code, out.getvalue().decode(), err.getvalue().decode()
 
 
-def one_line_error(code: int, err: str) -> str:
-    """Assert the standard bad-input outcome; return the line."""
+def subprocess_shiftnas(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`python -m shiftnas ARGS` in a new process (text output, 300 s at most)."""
+    return subprocess.run(
+        [sys.executable, "-m", "shiftnas", *map(str, args)], capture_output=True, text=True,
+        cwd=cwd, env={**os.environ, **WIDE}, timeout=300,
+    )  # fmt: skip
+
+
+def one_line_error(code: int, err: str, *needles: str) -> str:
+    """Assert the standard bad-input outcome (exit 2, one `error:` line, no traceback, each of
+    `needles` in the line); return the line."""
     assert code == 2, err
     assert "Traceback" not in err
     lines = err.strip().splitlines()
-    assert len(lines) == 1, err
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
     return lines[0]
 
 

@@ -37,8 +37,8 @@ def tiny_space():
 
 @pytest.fixture
 def tiny_data():
-    from shiftnas.config import DataConfig, ShapesConfig
     from shiftnas.data import load_data
+    from shiftnas.data.settings import DataConfig, ShapesConfig
 
     return load_data(
         DataConfig(

@@ -1,22 +1,19 @@
-"""Shared by the run-folder tests: a tiny finished run (made once per module) and the
-`shiftnas` command run in this process, with its exit code and output."""
+"""Shared by the run-folder tests: a tiny finished run (made once per module); the `shiftnas`
+command is called through the one CLI test helper, `cli_helpers.shiftnas`."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 import torch
 import yaml
+from cli_helpers import one_line_error, shiftnas
 
-from shiftnas.cli import main
+__all__ = ["CONFIG", "finished", "one_line_error", "run", "shiftnas", "state"]
 
 CONFIG = {
     "name": "tiny", "seed": 0, "device": "cpu",
@@ -32,29 +29,6 @@ CONFIG = {
     "tracking": {"enabled": False},
     "stages": ["supernet", "search", "select"],
 }  # fmt: skip
-
-
-def shiftnas(*args: object) -> tuple[int, str, str]:
-    """Run the `shiftnas` command in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    argv = ["shiftnas", *map(str, args)]
-    wide = patch.dict(os.environ, {"COLUMNS": "400"})  # table rows on one line each
-    with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "argv", argv), wide:
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code or 0
-    return int(code), out.getvalue(), err.getvalue()
-
-
-def one_line_error(code: int, err: str, *needles: str) -> str:
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1 and lines[0].startswith("error:"), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def state(run: Path) -> dict:

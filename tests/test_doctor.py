@@ -11,19 +11,11 @@ import sys
 
 import pytest
 import torch
+from cli_helpers import shiftnas
 
-from shiftnas.cli import main
 
-
-def run_doctor(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["shiftnas", "doctor", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def run_doctor(*args: str) -> tuple[int, str, str]:
+    return shiftnas("doctor", *args)
 
 
 def checks_of(out: str) -> dict[tuple[str, str], dict]:
@@ -35,9 +27,9 @@ def no_tracking_env(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def test_json_reports_this_machine(monkeypatch, capsys, tmp_path, no_tracking_env) -> None:
+def test_json_reports_this_machine(tmp_path, no_tracking_env) -> None:
     ort = pytest.importorskip("onnxruntime")
-    code, out, err = run_doctor(monkeypatch, capsys, "--json", "--run-dir", str(tmp_path / "run"))
+    code, out, err = run_doctor("--json", "--run-dir", str(tmp_path / "run"))
     report = json.loads(out)
     checks = checks_of(out)
     assert code == 0 and err == "" and report["cpu_path_ok"] is True
@@ -63,11 +55,9 @@ def test_json_reports_this_machine(monkeypatch, capsys, tmp_path, no_tracking_en
         assert re.search(r"pip install '[^']+'", line), line
 
 
-def test_table_names_versions_and_install_lines(
-    monkeypatch, capsys, tmp_path, no_tracking_env
-) -> None:
+def test_table_names_versions_and_install_lines(monkeypatch, tmp_path, no_tracking_env) -> None:
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # absent, even where it is installed
-    code, out, _ = run_doctor(monkeypatch, capsys, "--run-dir", str(tmp_path))
+    code, out, _ = run_doctor("--run-dir", str(tmp_path))
     assert code == 0
     assert torch.__version__ in out and platform.python_version() in out
     assert "missing runtime tensorrt: pip install 'shiftnas[tensorrt]'" in out
@@ -75,10 +65,10 @@ def test_table_names_versions_and_install_lines(
 
 
 def test_missing_onnxruntime_exits_2_naming_the_cpu_extra(
-    monkeypatch, capsys, tmp_path, no_tracking_env
+    monkeypatch, tmp_path, no_tracking_env
 ) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    code, out, err = run_doctor(monkeypatch, capsys, "--json", "--run-dir", str(tmp_path))
+    code, out, err = run_doctor("--json", "--run-dir", str(tmp_path))
     checks = checks_of(out)
     assert code == 2 and err.strip().count("\n") == 0
     assert "onnxruntime" in err and "pip install 'shiftnas[cpu]'" in err
@@ -92,22 +82,20 @@ def test_missing_onnxruntime_exits_2_naming_the_cpu_extra(
     assert checks["latency backend", "torch"]["ok"]
 
 
-def test_missing_base_library_names_its_requirement(
-    monkeypatch, capsys, tmp_path, no_tracking_env
-) -> None:
+def test_missing_base_library_names_its_requirement(monkeypatch, tmp_path, no_tracking_env) -> None:
     monkeypatch.setitem(sys.modules, "pymoo", None)
-    code, _, err = run_doctor(monkeypatch, capsys, "--run-dir", str(tmp_path))
+    code, _, err = run_doctor("--run-dir", str(tmp_path))
     assert code == 2
     assert "pymoo (not installed): pip install 'pymoo>=0.6.1'" in err  # pyproject's requirement
 
 
-def test_unreachable_tracking_server_fails_fast(monkeypatch, capsys, tmp_path) -> None:
+def test_unreachable_tracking_server_fails_fast(monkeypatch, tmp_path) -> None:
     with socket.socket() as probe:  # a port nobody listens on: the connection is refused
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     uri = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    code, _, err = run_doctor(monkeypatch, capsys, "--run-dir", str(tmp_path))
+    code, _, err = run_doctor("--run-dir", str(tmp_path))
     assert code == 2
     assert (
         f"store ({uri}: unreachable): start the MLflow server or unset MLFLOW_TRACKING_URI" in err

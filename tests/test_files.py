@@ -10,11 +10,11 @@ import os
 import pytest
 from rich.console import Console
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl, write_bytes_atomic
 from shiftnas.pipeline.integrity import damaged_outputs, record_outputs, recover_damaged
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.search.arch import Arch
 from shiftnas.search.nsga.archive import Archive
 
 
@@ -94,9 +94,9 @@ def test_damaged_file_of_one_network_takes_only_that_networks_work(tmp_path):
 
 
 def test_outputs_and_their_mlflow_copies_are_readable_under_umask_022(tmp_path, monkeypatch):
-    from shiftnas.config import TrackingConfig
     from shiftnas.files import torch_save_atomic
     from shiftnas.tracking import open_tracker
+    from shiftnas.tracking.settings import TrackingConfig
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     mask = os.umask(0o022)

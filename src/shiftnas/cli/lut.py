@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.cli.profile import load_space
+from shiftnas.cli.resolve import CONFIG, SPACE, load_space
 from shiftnas.profiling.lut import DEFAULT_AGGREGATE, DEFAULT_STATISTIC
 
 app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_args_is_help=True)
@@ -18,8 +18,8 @@ app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_
 @app.command("build")
 def build_command(
     out: Path = typer.Option(..., "--out", help="Table JSON; an unfinished one is resumed."),
-    space: str = typer.Option("mbv3", "--space", help="Search space name."),
-    config: Path | None = typer.Option(None, "--config", help="YAML config setting the skeleton."),
+    space: str | None = SPACE,
+    config: Path | None = CONFIG,
     num_classes: int | None = typer.Option(None, "--num-classes", help="Override the head size."),
     backend: str = typer.Option("ort-cpu", "--backend", help="Latency backend name."),
     threads: int = typer.Option(1, "--threads", help="Intra-op threads."),
@@ -39,7 +39,7 @@ def build_command(
 ) -> None:
     """Measure every block of the space on a backend; rerun the same command to resume."""
     from shiftnas.profiling import build_table, get_backend
-    from shiftnas.training.progress import make_progress
+    from shiftnas.progress import make_progress
 
     search_space = load_space(space, config, num_classes)
     timer = get_backend(
@@ -84,16 +84,18 @@ def validate_command(
 ) -> None:
     """Measure random networks end to end and report how well the table predicts them."""
     from shiftnas.profiling import LatencyTable, validate_table
-    from shiftnas.training.progress import make_progress
+    from shiftnas.progress import make_progress
+    from shiftnas.search import get_space
 
     table = LatencyTable.load(table_path)
+    space = get_space(table.space, **table.space_settings)
     with make_progress(enabled=not as_json) as bar:
         task = bar.add_task("lut validate", total=n * repeats)
 
         def progress(done: int, total: int, name: str) -> None:
             bar.update(task, completed=done)
 
-        result = validate_table(table, n=n, seed=seed, repeats=repeats, progress=progress)
+        result = validate_table(table, space, n=n, seed=seed, repeats=repeats, progress=progress)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -10,53 +10,35 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shiftnas.arch import input_shape
+from shiftnas.cli.resolve import ARCH, CONFIG, SPACE, load_space, resolve_arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search import Arch, get_space
+from shiftnas.pipeline.rundir import RunDir
+from shiftnas.search import Arch
 
 app = typer.Typer(
     help="MACs, parameters and measured latency of an architecture.", no_args_is_help=True
 )
 
-SPACE = typer.Option("mbv3", "--space", help="Search space name.")
-CONFIG = typer.Option(None, "--config", help="YAML config whose `space` section sets the skeleton.")
-ARCH = typer.Option(..., "--arch", help="Architecture JSON file (or a genome string like 0-12-5).")
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
 
 
-def load_space(space_name: str, config: Path | None, num_classes: int | None = None) -> Any:
-    """The default skeleton of `space_name`, or the space a pipeline run of `config` builds.
-
-    A pipeline sizes the head from its data (`num_classes`), so with a config the data is loaded
-    to learn it unless `num_classes` is given: a table built here then fits that run's space.
-    """
-    overrides = {} if num_classes is None else {"num_classes": num_classes}
-    if config is None:
-        return get_space(space_name, **overrides)
-    from shiftnas.config import load_config
-
-    cfg = load_config(config)
-    if num_classes is None:
-        from shiftnas.data import load_data
-
-        overrides["num_classes"] = load_data(cfg.data, cfg.seed).num_classes
-    return get_space(cfg.space.name, cfg.space, **overrides)
+RUN_DIR = typer.Option(
+    None, "--run-dir", help="A run: its config sets the space, its archive resolves --arch ID."
+)
 
 
-def load_space_and_arch(space_name: str, config: Path | None, arch: str) -> tuple[Any, Arch]:
-    """The space (default skeleton, or the one of `config`) and the canonical architecture."""
+def load_space_and_arch(
+    space_name: str | None, config: Path | None, arch: str, run_dir: Path | None = None
+) -> tuple[Any, Arch]:
+    """The space (default skeleton, `config`'s, or the run's) and the canonical architecture."""
+    if run_dir is not None:
+        if config is not None:
+            raise ShiftnasError("--run-dir brings its own config: drop --config or --run-dir")
+        config = RunDir(run_dir).config_path
+        RunDir(run_dir).load_config()  # the one-line "not a run directory" error
     space = load_space(space_name, config)
-    path = Path(arch)
-    architecture = (
-        Arch.load(path) if path.suffix == ".json" or path.exists() else space.from_string(arch)
-    )
-    return space, space.canonical(architecture)
-
-
-def _input_shape(space: Any, batch_size: int = 1) -> tuple[int, int, int, int]:
-    settings = getattr(space, "settings", None)
-    if settings is None:
-        raise ShiftnasError(f"space '{space.name}' does not say its input size; profiling needs it")
-    return (batch_size, settings.in_channels, settings.input_size, settings.input_size)
+    return space, resolve_arch(arch, space, run_dir)
 
 
 MACS_CONVENTION = (
@@ -76,15 +58,19 @@ def _op_labels(space: Any, arch: Arch) -> dict[str, str]:
 
 @app.command("macs")
 def macs_command(
-    space: str = SPACE, config: Path | None = CONFIG, arch: str = ARCH, as_json: bool = JSON
+    space: str | None = SPACE,
+    config: Path | None = CONFIG,
+    arch: str = ARCH,
+    run_dir: Path | None = RUN_DIR,
+    as_json: bool = JSON,
 ) -> None:
     """MACs (multiply-adds of the exported network: BatchNorm folded, pooling not counted) and
     parameters, per layer and total."""
-    from shiftnas.profiling.flops import layer_costs, network_cost
+    from shiftnas.profiling.macs import layer_costs, network_cost
 
-    search_space, architecture = load_space_and_arch(space, config, arch)
+    search_space, architecture = load_space_and_arch(space, config, arch, run_dir)
     model = search_space.build(architecture)
-    shape = _input_shape(search_space)
+    shape = input_shape(search_space.settings)
     total = network_cost(model, shape)
     labels = _op_labels(search_space, architecture)
     rows = [
@@ -130,7 +116,7 @@ def flops_command() -> None:
 def check_table_here(lut: Any, source: str, timer: Any) -> None:
     """Refuse a table whose prediction answers another question than this measurement: other
     backend settings (batch size, threads, precision) or another device."""
-    from shiftnas.profiling.device import device_fingerprint, device_identity
+    from shiftnas.profiling.fingerprint import device_fingerprint, device_identity
     from shiftnas.profiling.lut import first_difference
     from shiftnas.profiling.lut_check import LATENCY_SETTINGS, check_settings
 
@@ -150,9 +136,10 @@ def check_table_here(lut: Any, source: str, timer: Any) -> None:
 
 @app.command("latency")
 def latency_command(
-    space: str = SPACE,
+    space: str | None = SPACE,
     config: Path | None = CONFIG,
     arch: str = ARCH,
+    run_dir: Path | None = RUN_DIR,
     backend: str = typer.Option(
         "ort-cpu", "--backend", help="ort-cpu, ort-cuda, ort-tensorrt, tensorrt, torch."
     ),
@@ -169,7 +156,7 @@ def latency_command(
     """Measure one architecture end to end on a latency backend."""
     from shiftnas.profiling import LatencyTable, get_backend
 
-    search_space, architecture = load_space_and_arch(space, config, arch)
+    search_space, architecture = load_space_and_arch(space, config, arch, run_dir)
     timer = get_backend(
         backend,
         threads=threads,
@@ -182,7 +169,9 @@ def latency_command(
     if lut is not None:
         lut.check_space(search_space)
         check_table_here(lut, str(table), timer)
-    result = timer.measure(search_space.build(architecture), _input_shape(search_space, batch_size))
+    result = timer.measure(
+        search_space.build(architecture), input_shape(search_space.settings, batch_size)
+    )
     data = {"arch": architecture.to_json(), "id": architecture.id, **result.to_json()}
     if lut is not None:
         data["predicted_ms"] = lut.predict_ms(architecture)

@@ -1,4 +1,8 @@
-"""`shiftnas run [CONFIG]` (the whole configured pipeline, resumable) and `shiftnas status`."""
+"""`shiftnas run [-c CONFIG]` (the whole configured pipeline, resumable) and `shiftnas status`.
+
+`shiftnas run CONFIG` is the shorthand of `shiftnas run --config CONFIG` (the README, the Makefile
+and scripts use it); giving both is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,19 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shiftnas.config import load_config
+from shiftnas.cli.resolve import one_config
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline import RunDir, run_pipeline
+from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.summary import selected_table, status_table
 
 
 def run_command(
-    config: Path | None = typer.Argument(
-        None, help="YAML config; default: the embedded quickstart."
+    positional: Path | None = typer.Argument(
+        None, metavar="CONFIG", help="Shorthand of --config.", show_default=False
+    ),
+    config_opt: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML config; default: the embedded quickstart."
     ),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
@@ -27,6 +35,7 @@ def run_command(
             "shiftnas run is one process, not a torchrun job: train with `torchrun ... -m "
             "shiftnas supernet train` (and `retrain`), then `shiftnas run` skips finished training"
         )
+    config = one_config(positional, config_opt)
     cfg = load_config(config)
     console = Console()
     source = str(config) if config is not None else "quickstart.yaml (embedded)"

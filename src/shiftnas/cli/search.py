@@ -8,15 +8,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.config import load_config
+from shiftnas.cli.resolve import CONFIG_REQUIRED
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.integrity import check_run_folder
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.search.nsga.from_config import search_from_config
+from shiftnas.pipeline.search_setup import search_from_config
 
 
 def search_command(
-    config: Path = typer.Option(..., "--config", help="YAML config with data, space, search."),
+    config: Path = CONFIG_REQUIRED,
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:

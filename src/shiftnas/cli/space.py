@@ -1,25 +1,31 @@
-"""`shiftnas space describe NAME`: the candidate table and the skeleton of a search space."""
+"""`shiftnas space list` and `shiftnas space describe [NAME] [-c CONFIG]`: the registered spaces;
+the candidate table and the skeleton of one (the default one, or the one a config builds)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.search import get_space
+from shiftnas.cli.catalog import list_spaces_command
+from shiftnas.cli.resolve import CONFIG, SPACE_HELP, load_space
 
 app = typer.Typer(help="Inspect search spaces.", no_args_is_help=True)
+app.command("list")(list_spaces_command)
 
 
 @app.command("describe")
 def describe(
-    name: str = typer.Argument(..., help="Search space name, e.g. mbv3."),
+    name: str | None = typer.Argument(None, help=SPACE_HELP, show_default=False),
+    config: Path | None = CONFIG,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Show a space's candidate operations and skeleton."""
-    info = get_space(name).describe()
+    """Show a space's candidate operations and skeleton; with --config, the skeleton that config
+    builds (its data is read for the number of classes)."""
+    info = load_space(name, config).describe()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return

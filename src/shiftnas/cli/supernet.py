@@ -7,21 +7,22 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shiftnas.config import load_config
+from shiftnas.cli.resolve import CONFIG_REQUIRED
 from shiftnas.data import load_data
 from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.search import get_space
-from shiftnas.search.train_supernet import train_supernet
+from shiftnas.training.supernet import train_supernet
 
 app = typer.Typer(help="Train the one-shot supernet.", no_args_is_help=True)
 
 
 @app.command("train")
 def train_command(
-    config: Path = typer.Option(..., "--config", help="YAML config with data, space, supernet."),
+    config: Path = CONFIG_REQUIRED,
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Default: runs/<config name>."),
 ) -> None:
     """Train the supernet; running it again after a kill resumes from the last checkpoint."""

@@ -1,32 +1,19 @@
 """Datasets as in-memory uint8 tensors, batched augmentation and shifts."""
 
-from shiftnas.data.augment import augment, cutout, random_crop, random_flip
-from shiftnas.data.batches import epoch_order, iterate_batches, normalize, num_batches
-from shiftnas.data.cifar10 import load_cifar10
-from shiftnas.data.dataset import DataSplits, ImageData, channel_stats, split_train_val
-from shiftnas.data.imagefolder import load_imagefolder
-from shiftnas.data.loading import load_data
-from shiftnas.data.shapes import SHAPE_CLASSES, make_shapes
-from shiftnas.data.shift import random_shifts, shift_batch
+import lazy_loader
 
-__all__ = [
-    "SHAPE_CLASSES",
-    "DataSplits",
-    "ImageData",
-    "augment",
-    "channel_stats",
-    "cutout",
-    "epoch_order",
-    "iterate_batches",
-    "load_cifar10",
-    "load_data",
-    "load_imagefolder",
-    "make_shapes",
-    "normalize",
-    "num_batches",
-    "random_crop",
-    "random_flip",
-    "random_shifts",
-    "shift_batch",
-    "split_train_val",
-]
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "augment": ["augment", "cutout", "random_crop", "random_flip"],
+        "batches": ["epoch_order", "iterate_batches", "normalize", "num_batches"],
+        "cifar10": ["load_cifar10"],
+        "dataset": ["DataSplits", "ImageData", "channel_stats", "split_train_val"],
+        "imagefolder": ["load_imagefolder"],
+        "loading": ["load_data"],
+        "shapes": ["SHAPE_CLASSES", "make_shapes"],
+        "shift": ["random_shifts", "shift_batch"],
+    },
+)

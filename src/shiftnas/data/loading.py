@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from shiftnas.config import DataConfig
 from shiftnas.data.checks import check_raw_splits, check_split_sizes
 from shiftnas.data.cifar10 import load_cifar10
 from shiftnas.data.dataset import DataSplits, ImageData, channel_stats, split_train_val
 from shiftnas.data.digits import load_digits_splits
 from shiftnas.data.imagefolder import load_imagefolder
+from shiftnas.data.settings import DataConfig
 from shiftnas.data.shapes import make_shapes
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shiftnas.profiling.device import library_versions
+from shiftnas.profiling.fingerprint import library_versions
 
 CARD_FORMAT = "shiftnas-model-card/1"
 _PACKAGES = ("shiftnas", "torch", "onnx", "onnxruntime", "onnxruntime-gpu", "tensorrt", "numpy")
@@ -80,3 +80,28 @@ def make_card(
             "python": load_snippet(mean, std, image_shape),
         },
     }  # fmt: skip
+
+
+def card_figures(card: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a card `make_card` wrote (the reader beside its writer): what the
+    registry tags and the summary table show; None for a figure the card does not have.
+
+    `device` is the GPU's name when the latency was measured on one, else the host CPU's model.
+    """
+    latency = next(iter(card.get("latency", {}).values()), {}) or {}
+    device = latency.get("device", {}) or {}
+    fills = (card.get("shift_robustness") or {}).get("fills") or {}
+    shift = fills.get("circular") or next(iter(fills.values()), {})
+    classes = (card.get("output") or {}).get("classes")
+    return {
+        "accuracy": card.get("accuracy", {}).get("test_acc"),
+        "latency_ms": latency.get("median_ms"),
+        "device": (device.get("gpu") or {}).get("gpu") or (device.get("host_cpu") or {}).get("cpu"),
+        "backend": latency.get("backend"),
+        "shift_consistency": shift.get("consistency"),
+        "shifted_accuracy": shift.get("shifted_acc"),
+        "params": card.get("params"),
+        "macs": card.get("macs"),
+        "arch_id": card.get("architecture", {}).get("id"),
+        "num_classes": len(classes) if classes else None,
+    }

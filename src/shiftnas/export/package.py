@@ -12,14 +12,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from shiftnas.config import ExportConfig
 from shiftnas.data import DataSplits, normalize
 from shiftnas.errors import ShiftnasError
 from shiftnas.export import tensorrt as trt_export
 from shiftnas.export.card import make_card
-from shiftnas.export.onnx import OPSET, check_parity, export_onnx
+from shiftnas.export.settings import ExportConfig
 from shiftnas.files import read_json, read_jsonl, write_bytes_atomic, write_json_atomic
-from shiftnas.profiling.flops import network_cost
+from shiftnas.profiling.macs import network_cost
+from shiftnas.runtime.onnx_io import OPSET, check_parity, export_onnx
 
 
 def parity_inputs(data: DataSplits, count: int, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -134,31 +134,3 @@ def shift_summary(path: Path) -> dict[str, Any] | None:
     return {"clean_acc": network.get("clean_acc"), "max_shift": network.get("max_shift"),
             "images": network.get("images"), "fills": fills,
             "ablation": ablation or None}  # fmt: skip
-
-
-def export_in_run(run_dir: Path, arch_id: str, ctx: Any = None) -> dict[str, Any]:
-    """`shiftnas export`: export `retrain/<arch-id>` of a run into `export/<arch-id>/`.
-    `ctx` (a `RunContext`) is the pipeline's already loaded run, so data is not decoded again."""
-    from shiftnas.training.retrain import load_retrained, open_run
-
-    ctx = ctx or open_run(run_dir)
-    retrained = load_retrained(ctx.space, ctx.retrain_dir(arch_id), torch.device("cpu"))
-    arch = retrained.arch
-    labels = [ctx.space.candidates[g].label for g in arch.genome]  # type: ignore[attr-defined]
-    describe = {"id": arch.id, **arch.to_json(), "ops": labels,
-                "skeleton": ctx.space.describe()["skeleton"]}  # fmt: skip
-    retrain_cfg = ctx.config.retrain
-    return export_network(
-        retrained.model,
-        describe,
-        ctx.data,
-        ctx.run.stage("export") / arch.id,
-        ctx.config.export,
-        accuracy={**accuracy_from_metrics(retrained.out_dir / "metrics.jsonl"),
-                  "dataset": ctx.data.name},
-        shift=shift_summary(ctx.run.stage("robustness") / f"{arch.id}.json"),
-        training={"epochs": retrain_cfg.epochs, "init": retrain_cfg.init,
-                  "augment": retrain_cfg.augment.enabled, "steps": retrained.result.steps,
-                  "seed": ctx.config.seed},
-        seed=ctx.config.seed,
-    )  # fmt: skip

@@ -1,8 +1,16 @@
 """The staged pipeline: run directory, stages, selection, resume."""
 
-from shiftnas.pipeline.rundir import RunDir
-from shiftnas.pipeline.runner import run_pipeline
-from shiftnas.pipeline.select import knee_index, select_from_front
-from shiftnas.pipeline.stages import STAGES, StageContext
+import lazy_loader
 
-__all__ = ["STAGES", "RunDir", "StageContext", "knee_index", "run_pipeline", "select_from_front"]
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "context": ["RunContext", "open_run"],
+        "rundir": ["RunDir"],
+        "runner": ["run_pipeline"],
+        "select": ["knee_index", "select_from_front"],
+        "stages": ["STAGES"],
+    },
+)

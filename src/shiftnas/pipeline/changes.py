@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shiftnas.config import STAGE_ORDER
+from shiftnas.pipeline.config import STAGE_ORDER
 from shiftnas.tracking.state import TrackingState
 
 if TYPE_CHECKING:

@@ -19,15 +19,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from shiftnas.config import Config
 from shiftnas.errors import ShiftnasError
+from shiftnas.pipeline.config import Config
 from shiftnas.profiling.backends import get_backend, list_backends
 from shiftnas.search import list_spaces
 from shiftnas.search.evaluators import evaluator_factory, list_evaluators
+from shiftnas.search.space import require_capability
 
 # passed by the pipeline itself (search.seed, device, the loaded data, the configured space)
 SUPPLIED = frozenset({"space", "data", "seed", "device", "name"})
-SUPERNET_SPACE = "mbv3"  # the only space with a weight-sharing supernet
 
 
 def check_config(config: Config, source: str = "config", stages: Sequence[str] = ()) -> None:
@@ -39,6 +39,7 @@ def check_config(config: Config, source: str = "config", stages: Sequence[str] =
     """
     stages = list(stages or config.stages)
     try:
+        _check_objectives(config)
         _check_space(config, stages)
         _check_evaluator(config)
         _check_latency(config, stages)
@@ -56,23 +57,20 @@ def _check_space(config: Config, stages: list[str]) -> None:
     if name not in list_spaces():
         spaces = ", ".join(list_spaces())
         raise ShiftnasError(f"space.name: unknown space '{name}': choose one of {spaces}")
-    if name == SUPERNET_SPACE:
-        return
     wants = _search_wants(config)
     needs = [
-        ("stages", "supernet" in stages, "remove supernet from stages"),
-        ("search.evaluator.name", "search" in stages and "error" in wants
+        ("stages", "supernet", "supernet" in stages, "remove supernet from stages"),
+        ("search.evaluator.name", "supernet", "search" in stages and "error" in wants
          and config.search.evaluator.name == "inherited", "choose another evaluator (e.g. rwe)"),
-        ("search.objectives", "search" in stages and "shift_error" in wants, "drop shift_error"),
-        ("retrain.init", "retrain" in stages and config.retrain.init == "inherited",
+        ("search.objectives", "supernet", "search" in stages and "shift_error" in wants,
+         "drop shift_error"),
+        ("retrain.init", "supernet", "retrain" in stages and config.retrain.init == "inherited",
          "set retrain.init: scratch"),
+        ("stages", "filter_twins", "robustness" in stages, "remove robustness from stages"),
     ]  # fmt: skip
-    for key, needed, fix in needs:
+    for key, capability, needed, fix in needs:
         if needed:
-            raise ShiftnasError(
-                f"{key}: needs the {SUPERNET_SPACE} supernet, which space '{name}' has none of: "
-                f"{fix}"
-            )
+            require_capability(name, capability, key, fix)
 
 
 def _check_evaluator(config: Config) -> None:
@@ -212,6 +210,21 @@ def _available(key: str, backend: str, threads: int) -> None:
         get_backend(backend, threads=threads)
     except ShiftnasError as err:
         raise ShiftnasError(f"{key}: {err}") from None
+
+
+def _check_objectives(config: Config) -> None:
+    from shiftnas.pipeline.objectives import OBJECTIVES
+
+    where = [("search.objectives", [o.name for o in config.search.objectives]),
+             ("search.budgets", list(config.search.budgets)),
+             ("select.budgets", list(config.select.budgets))]  # fmt: skip
+    for key, names in where:
+        for name in names:
+            if name not in OBJECTIVES:
+                raise ShiftnasError(
+                    f"{key}: unknown objective '{name}': choose one of "
+                    f"{', '.join(OBJECTIVES.names())}"
+                )
 
 
 def _check_selection(config: Config) -> None:

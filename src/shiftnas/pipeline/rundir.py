@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from shiftnas.config import Config, dump_config, load_config
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import read_state, write_json_atomic, write_text_atomic
 from shiftnas.pipeline.changes import apply_config_change
+from shiftnas.pipeline.config import Config, dump_config, load_config
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from typing import Any
 
 from rich.console import Console
 
-from shiftnas.config import Config
 from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline.checks import check_config
+from shiftnas.pipeline.config import Config
+from shiftnas.pipeline.context import RunContext
 from shiftnas.pipeline.integrity import (
     RESUME_HINT,
     check_run_folder,
@@ -28,7 +29,7 @@ from shiftnas.pipeline.integrity import (
     recover_damaged,
 )  # fmt: skip
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.pipeline.stages import STAGES, StageContext
+from shiftnas.pipeline.stages import STAGES
 from shiftnas.tracking import open_tracker
 
 
@@ -55,7 +56,7 @@ def run_pipeline(
     device = resolve_device(config.device)
     check_run_folder(Path(run_dir))
     run = RunDir(Path(run_dir))
-    ctx = StageContext(config, run, device, console=console, progress=progress)
+    ctx = RunContext(config, run, device, console=console, progress=progress)
     check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
     for line in run.bind(config):
         console.print(line, markup=False, highlight=False, soft_wrap=True)

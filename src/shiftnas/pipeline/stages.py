@@ -9,73 +9,18 @@ whose output is already complete.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import torch
-from rich.console import Console
-
-from shiftnas.config import Config
-from shiftnas.data import DataSplits, load_data
 from shiftnas.errors import ShiftnasError
-from shiftnas.files import damaged, read_json, read_jsonl, write_json_atomic
-from shiftnas.pipeline.rundir import RunDir
+from shiftnas.export.card import card_figures
+from shiftnas.files import read_jsonl, write_json_atomic
+from shiftnas.pipeline.context import RunContext, read_output
+from shiftnas.pipeline.networks import export_in_run, retrain_in_run, robustness_in_run
 from shiftnas.pipeline.select import select_from_front
-from shiftnas.search import Arch, get_space
-from shiftnas.tracking import NullTracker, Tracker
 
 
-@dataclass
-class StageContext:
-    config: Config
-    run: RunDir
-    device: torch.device
-    tracker: Tracker = field(default_factory=NullTracker)
-    console: Console = field(default_factory=Console)
-    progress: bool = True
-
-    @cached_property
-    def data(self) -> DataSplits:
-        return load_data(self.config.data, self.config.seed)
-
-    @cached_property
-    def space(self) -> Any:
-        return get_space(
-            self.config.space.name, self.config.space, num_classes=self.data.num_classes
-        )
-
-    def run_context(self) -> Any:
-        """The same run as a `training.retrain.RunContext`, for the per-network stages."""
-        from shiftnas.training.retrain import RunContext
-
-        return RunContext(self.run, self.config, self.data, self.space, self.device)
-
-    def selected(self) -> list[Arch]:
-        path = self.run.stage("select") / "selected.json"
-        if not path.exists():
-            raise ShiftnasError(
-                f"{path} is missing: add 'select' (and 'search') to stages, or run them first"
-            )
-        members = read_output(path, {"selected": list})["selected"]
-        try:
-            return [Arch.from_json(m["arch"]) for m in members]
-        except (KeyError, TypeError, ShiftnasError):
-            raise damaged(path, "an entry of 'selected' has no valid 'arch'") from None
-
-
-def read_output(path: Path, keys: dict[str, type]) -> dict[str, Any]:
-    """The JSON object an earlier stage wrote to `path`, holding `keys` of the given types;
-    `ShiftnasError` naming the file when it is not JSON or lacks one of them."""
-    payload = read_json(path)
-    for key, kind in keys.items():
-        if not isinstance(payload, dict) or not isinstance(payload.get(key), kind):
-            raise damaged(path, f"no '{key}' ({kind.__name__})")
-    return payload
-
-
-def _log_jsonl(ctx: StageContext, path: Path, prefix: str = "", step_key: str = "epoch") -> None:
+def _log_jsonl(ctx: RunContext, path: Path, prefix: str = "", step_key: str = "epoch") -> None:
     for record in read_jsonl(path):
         numbers = {
             f"{prefix}{k}": float(v)
@@ -85,8 +30,8 @@ def _log_jsonl(ctx: StageContext, path: Path, prefix: str = "", step_key: str = 
         ctx.tracker.log_metrics(numbers, step=int(record.get(step_key, 0)))
 
 
-def supernet_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.search.train_supernet import train_supernet
+def supernet_stage(ctx: RunContext) -> dict[str, Any]:
+    from shiftnas.training.supernet import train_supernet
 
     out = ctx.run.stage("supernet")
     _, result = train_supernet(
@@ -99,10 +44,12 @@ def supernet_stage(ctx: StageContext) -> dict[str, Any]:
     return {"epochs": result.epochs, "steps": result.steps, **{k: last[k] for k in last}}
 
 
-def search_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.search.nsga import search_from_config
+def search_stage(ctx: RunContext) -> dict[str, Any]:
+    from shiftnas.pipeline.search_setup import search_from_config
 
-    result = search_from_config(ctx.config, ctx.run.root, ctx.progress, ctx.tracker)
+    result = search_from_config(
+        ctx.config, ctx.run.root, ctx.progress, ctx.tracker, data_loader=lambda: ctx.data
+    )
     out = ctx.run.stage("search")
     for name in ("archive.jsonl", "pareto.json", "pareto.png", "metrics.jsonl"):
         if (out / name).exists():
@@ -116,7 +63,7 @@ def search_stage(ctx: StageContext) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def select_stage(ctx: StageContext) -> dict[str, Any]:
+def select_stage(ctx: RunContext) -> dict[str, Any]:
     pareto = ctx.run.stage("search") / "pareto.json"
     if not pareto.exists():
         raise ShiftnasError(f"{pareto} is missing: the select stage needs a finished search")
@@ -132,17 +79,11 @@ def select_stage(ctx: StageContext) -> dict[str, Any]:
     return {"selected": [m["id"] for m in selected]}
 
 
-def retrain_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.training.retrain import retrain
-
+def retrain_stage(ctx: RunContext) -> dict[str, Any]:
     summary = {}
     for arch in ctx.selected():
-        out = ctx.run.stage("retrain") / ctx.space.canonical(arch).id
-        done = retrain(
-            ctx.space, arch, ctx.data, ctx.config.retrain, out, seed=ctx.config.seed,
-            device=ctx.device, supernet_checkpoint=ctx.run.stage("supernet") / "checkpoint.pt",
-            progress=ctx.progress,
-        )  # fmt: skip
+        done = retrain_in_run(ctx, arch)
+        out = done.out_dir
         _log_jsonl(ctx, out / "metrics.jsonl", prefix=f"{done.arch.id}.")
         for name in ("arch.json", "metrics.jsonl"):  # not checkpoint.pt: export logs the model
             ctx.tracker.log_artifact(out / name, f"retrain/{done.arch.id}")
@@ -151,15 +92,11 @@ def retrain_stage(ctx: StageContext) -> dict[str, Any]:
     return summary
 
 
-def robustness_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.robustness.stage import robustness_in_run
-
+def robustness_stage(ctx: RunContext) -> dict[str, Any]:
     summary = {}
     for arch in ctx.selected():
         arch_id = ctx.space.canonical(arch).id
-        result = robustness_in_run(
-            ctx.run.root, arch_id, progress=ctx.progress, ctx=ctx.run_context()
-        )
+        result = robustness_in_run(ctx, arch_id)
         network = result["network"]
         metrics = {f"{arch_id}.clean_acc": network["clean_acc"]}
         for fill, values in network["fills"].items():
@@ -172,19 +109,17 @@ def robustness_stage(ctx: StageContext) -> dict[str, Any]:
     return summary
 
 
-def export_stage(ctx: StageContext) -> dict[str, Any]:
-    from shiftnas.export.package import export_in_run
-
+def export_stage(ctx: RunContext) -> dict[str, Any]:
     summary = {}
     for arch in ctx.selected():
         arch_id = ctx.space.canonical(arch).id
-        export_in_run(ctx.run.root, arch_id, ctx=ctx.run_context())
+        export_in_run(ctx, arch_id)
         ctx.tracker.log_artifacts(ctx.run.stage("export") / arch_id, f"export/{arch_id}")
         summary[arch_id] = {"onnx": str(ctx.run.stage("export") / arch_id / "model.onnx")}
     return summary
 
 
-def register_stage(ctx: StageContext) -> dict[str, Any]:
+def register_stage(ctx: RunContext) -> dict[str, Any]:
     """Register every exported network, then move the alias (`registry.*`) to the best one.
 
     A refused promotion (no version within the bounds, or the best within a few points of
@@ -229,31 +164,7 @@ def register_stage(ctx: StageContext) -> dict[str, Any]:
     return summary
 
 
-def card_figures(card: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of a model card: what the registry tags and the summary table show.
-
-    `device` is the GPU's name when the latency was measured on one, else the host CPU's model.
-    """
-    latency = next(iter(card.get("latency", {}).values()), {}) or {}
-    device = latency.get("device", {}) or {}
-    fills = (card.get("shift_robustness") or {}).get("fills") or {}
-    shift = fills.get("circular") or next(iter(fills.values()), {})
-    classes = (card.get("output") or {}).get("classes")
-    return {
-        "accuracy": card.get("accuracy", {}).get("test_acc"),
-        "latency_ms": latency.get("median_ms"),
-        "device": (device.get("gpu") or {}).get("gpu") or (device.get("host_cpu") or {}).get("cpu"),
-        "backend": latency.get("backend"),
-        "shift_consistency": shift.get("consistency"),
-        "shifted_accuracy": shift.get("shifted_acc"),
-        "params": card.get("params"),
-        "macs": card.get("macs"),
-        "arch_id": card.get("architecture", {}).get("id"),
-        "num_classes": len(classes) if classes else None,
-    }
-
-
-STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
+STAGES: dict[str, Callable[[RunContext], dict[str, Any]]] = {
     "supernet": supernet_stage,
     "search": search_stage,
     "select": select_stage,

@@ -8,10 +8,11 @@ from typing import Any
 
 from rich.table import Table
 
-from shiftnas.config import STAGE_ORDER
+from shiftnas.export.card import card_figures
+from shiftnas.pipeline.config import STAGE_ORDER
+from shiftnas.pipeline.context import read_output
 from shiftnas.pipeline.integrity import RESUME_HINT, damaged_outputs
 from shiftnas.pipeline.rundir import RunDir
-from shiftnas.pipeline.stages import card_figures, read_output
 
 
 def status_table(run: RunDir) -> Table:

@@ -1,11 +1,11 @@
 """MACs/params (fvcore), latency backends, lookup tables, device fingerprints."""
 
 from shiftnas.profiling.backends import LatencyBackend, get_backend, list_backends
-from shiftnas.profiling.device import device_fingerprint, library_versions
-from shiftnas.profiling.flops import Cost, count_macs, count_params, network_cost
+from shiftnas.profiling.fingerprint import device_fingerprint, library_versions
 from shiftnas.profiling.lut import LatencyTable
 from shiftnas.profiling.lut_build import build_table
 from shiftnas.profiling.lut_validate import validate_table
+from shiftnas.profiling.macs import Cost, count_macs, count_params, network_cost
 from shiftnas.profiling.stats import STATISTICS, LatencyResult
 
 __all__ = [

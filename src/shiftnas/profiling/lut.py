@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import write_json_atomic
 from shiftnas.profiling.lut_check import check_whole
 from shiftnas.profiling.stats import STATISTICS
-from shiftnas.search.arch import Arch
 
 FORMAT = 1
 # How the per-pass figures of one entry are combined: the median resists a slow or a fast pass;
@@ -156,14 +156,11 @@ class LatencyTable:
                 "build a table for this space with `shiftnas lut build`"
             )
 
-    def make_space(self) -> Any:
-        """The search space this table was built for, rebuilt from its stored settings."""
-        from shiftnas.search import get_space
-
-        settings = {k: v for k, v in self.settings.items() if k != "name"}
-        space = get_space(self.space, **settings)
-        self.check_space(space)
-        return space
+    @property
+    def space_settings(self) -> dict[str, Any]:
+        """The skeleton settings the table was built for (without the space's name): rebuild
+        its space with `shiftnas.search.get_space(table.space, **table.space_settings)`."""
+        return {k: v for k, v in self.settings.items() if k != "name"}
 
     def value(self, key: str, statistic: str | None = None) -> float:
         """An entry's figure: the per-pass `statistic` (ms) combined over passes by `aggregate`."""

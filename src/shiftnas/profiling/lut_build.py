@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from shiftnas.arch import Arch, input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.profiling.backends import LatencyBackend
-from shiftnas.profiling.device import (
+from shiftnas.profiling.fingerprint import (
     device_fingerprint,
     device_identity,
     library_versions,
@@ -35,7 +36,6 @@ from shiftnas.profiling.lut import (
     space_signature,
 )
 from shiftnas.profiling.stats import STATISTICS, summarize
-from shiftnas.search.arch import Arch
 
 Progress = Callable[[int, int, str], None]  # (done, total, what was just measured)
 
@@ -55,8 +55,7 @@ def table_parts(space: Any, batch_size: int) -> tuple[list[dict[str, str]], dict
     with torch.random.fork_rng():
         torch.manual_seed(0)
         net = space.build(Arch(space.name, (0,) * len(space.layer_specs))).eval()
-        settings = space.settings
-        x = torch.zeros(1, settings.in_channels, settings.input_size, settings.input_size)
+        x = torch.zeros(input_shape(space.settings))
         with torch.no_grad():
             head_in = net.layers(net.stem(x)).shape
     stem, head = net.stem, net.head
@@ -162,8 +161,7 @@ def build_table(
         (f"network{i}", net, lambda g=tuple(net["genome"]): space.build(Arch(space.name, g)))
         for i, net in enumerate(networks)
     ]
-    network_shape = [backend.batch_size, space.settings.in_channels,
-                     space.settings.input_size, space.settings.input_size]  # fmt: skip
+    network_shape = list(input_shape(space.settings, backend.batch_size))
     total = len(jobs) * passes
     done = total - table.missing(passes)
     prepared: dict[str, Any] = {}

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from shiftnas.arch import input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.profiling.backends import LatencyBackend, get_backend
-from shiftnas.profiling.device import device_fingerprint, device_identity, load_average
+from shiftnas.profiling.fingerprint import device_fingerprint, device_identity, load_average
 from shiftnas.profiling.lut import AGGREGATES, LatencyTable, aggregate, first_difference
 from shiftnas.profiling.stats import STATISTICS, summarize
 
@@ -55,12 +56,7 @@ def measure_networks(
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-session statistics of each network, shape (repeats, n), in shuffled passes."""
-    shape = (
-        backend.batch_size,
-        space.settings.in_channels,
-        space.settings.input_size,
-        space.settings.input_size,
-    )
+    shape = input_shape(space.settings, backend.batch_size)
     samples = {s: np.zeros((repeats, len(archs))) for s in STATISTICS}
     prepared: dict[int, Any] = {}
     done = 0
@@ -80,10 +76,10 @@ def measure_networks(
 
 
 def score_table(
-    table: LatencyTable, archs: list[Any], samples: dict[str, np.ndarray]
+    table: LatencyTable, space: Any, archs: list[Any], samples: dict[str, np.ndarray]
 ) -> dict[str, dict[str, Any]]:
-    """Scores of every (statistic, aggregate) reading of a table against the same measurements."""
-    space = table.make_space()
+    """Scores of every (statistic, aggregate) reading of a table against the same measurements
+    of `archs`, networks of `space` (the space the table was built for)."""
     return {
         f"{s}/{how}": _score(table.variant(s, how), archs, samples[s], space)
         for how in AGGREGATES
@@ -93,13 +89,18 @@ def score_table(
 
 def validate_table(
     table: LatencyTable,
+    space: Any,
     n: int = 100,
     seed: int = 1,
     repeats: int = 2,
     backend: LatencyBackend | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Measure `n` random networks end to end and score the table's predictions of them."""
+    """Measure `n` random networks of `space` end to end and score the table's predictions.
+
+    `space` must be the one the table was built for (`get_space(table.space,
+    **table.space_settings)`); raises ShiftnasError when it is not, when the table is
+    incomplete or describes another device, or when `n` or `repeats` is below 2."""
     if n < 2 or repeats < 2:
         raise ShiftnasError("lut validate: --n must be >= 2 and repeats >= 2 (for the noise floor)")
     if table.missing():
@@ -107,7 +108,7 @@ def validate_table(
             f"latency table is incomplete ({table.missing()} measurements missing): "
             "resume `shiftnas lut build` with the same --out first"
         )
-    space = table.make_space()
+    table.check_space(space)
     backend = backend or backend_of(table)
     diff = first_difference(
         device_identity(table.device), device_identity(device_fingerprint(backend.name))
@@ -123,7 +124,7 @@ def validate_table(
     started = time.perf_counter()
     samples = measure_networks(space, archs, backend, repeats, seed, progress)
     load.append(list(load_average()))
-    variants = score_table(table, archs, samples)
+    variants = score_table(table, space, archs, samples)
     return {
         "n": n,
         "repeats": repeats,

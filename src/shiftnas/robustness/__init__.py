@@ -1,29 +1,25 @@
 """Shift robustness: metrics, the SICNS Table III ablation, and the Markdown/HTML report.
 
-`shiftnas.robustness.stage.robustness_in_run` is the run-directory stage behind
-`shiftnas robustness`: it reads `retrain/<arch-id>/` and writes `robustness/`.
+The run-folder side (`shiftnas robustness`: read `retrain/<arch-id>/`, write `robustness/`) is
+`shiftnas.pipeline.networks.robustness_in_run`; this package knows no run folders.
 """
 
-from shiftnas.robustness.ablation import CELLS, Cell, run_ablation
-from shiftnas.robustness.evaluate import shift_metrics
-from shiftnas.robustness.metrics import (
-    Classifier,
-    accuracy_vs_offset,
-    clean_accuracy,
-    consistency,
-    shifted_accuracy,
-)
-from shiftnas.robustness.report import write_report
+import lazy_loader
 
-__all__ = [
-    "CELLS",
-    "Cell",
-    "Classifier",
-    "accuracy_vs_offset",
-    "clean_accuracy",
-    "consistency",
-    "run_ablation",
-    "shift_metrics",
-    "shifted_accuracy",
-    "write_report",
-]
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "ablation": ["CONDITIONS", "Condition", "run_ablation"],
+        "evaluate": ["shift_metrics"],
+        "metrics": [
+            "Classifier",
+            "accuracy_vs_offset",
+            "clean_accuracy",
+            "consistency",
+            "shifted_accuracy",
+        ],
+        "report": ["write_report"],
+    },
+)

@@ -13,16 +13,20 @@ from typing import Any
 
 import torch
 
-from shiftnas.config import RetrainConfig, RobustnessConfig
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits
 from shiftnas.robustness.evaluate import shift_metrics
-from shiftnas.search.arch import Arch
+from shiftnas.robustness.settings import RobustnessConfig
 from shiftnas.search.spaces.mbv3 import Mbv3Space
 from shiftnas.training.retrain import retrain
+from shiftnas.training.settings import RetrainConfig
 
 
 @dataclass(frozen=True)
-class Cell:
+class Condition:
+    """One training condition of the SICNS Table III ablation: the filter on or off, augmentation
+    on or off."""
+
     filter: bool  # the searched network (True) or its "without" twin (False)
     augment: bool
 
@@ -32,10 +36,10 @@ class Cell:
         return f"{network}-{'aug' if self.augment else 'noaug'}"
 
 
-CELLS = tuple(Cell(f, a) for a in (True, False) for f in (True, False))
+CONDITIONS = tuple(Condition(f, a) for a in (True, False) for f in (True, False))
 
 
-def cell_config(base: RetrainConfig, augment: bool, epochs: int) -> RetrainConfig:
+def condition_config(base: RetrainConfig, augment: bool, epochs: int) -> RetrainConfig:
     """The shared budget with augmentation switched on or off (cutout follows augmentation)."""
     aug = base.augment.model_copy(update={"enabled": augment})
     return base.model_copy(update={"augment": aug, "epochs": epochs, "init": "scratch"})
@@ -62,15 +66,15 @@ def run_ablation(
     epochs = config.ablation_epochs or retrain_config.epochs
     results: dict[str, Any] = {}
     trained: dict[tuple[Arch, bool], dict[str, Any]] = {}
-    for cell in CELLS:
+    for cell in CONDITIONS:
         cell_arch = arch if cell.filter else twin
         key = (cell_arch, cell.augment)
         if key not in trained:
             folder = Path(out_dir) / (f"{cell_arch.id}-{'aug' if cell.augment else 'noaug'}")
+            recipe = condition_config(retrain_config, cell.augment, epochs)
             done = retrain(
-                space, cell_arch, data, cell_config(retrain_config, cell.augment, epochs), folder,
-                seed=seed, device=device, progress=progress,
-            )  # fmt: skip
+                space, cell_arch, data, recipe, folder, seed=seed, device=device, progress=progress
+            )
             metrics = shift_metrics(
                 done.model, data.test, data.mean, data.std, config, seed=seed, device=device
             )

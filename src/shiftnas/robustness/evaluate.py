@@ -7,7 +7,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from shiftnas.config import RobustnessConfig
 from shiftnas.data import ImageData
 from shiftnas.robustness.metrics import (
     Classifier,
@@ -16,6 +15,7 @@ from shiftnas.robustness.metrics import (
     consistency,
     shifted_accuracy,
 )
+from shiftnas.robustness.settings import RobustnessConfig
 
 
 def _generator(seed: int, salt: int) -> torch.Generator:

@@ -1,7 +1,15 @@
 """Search spaces, architectures, the supernet, evaluators and NSGA-II."""
 
-from shiftnas.search import spaces as _spaces  # noqa: F401  (registers the spaces)
-from shiftnas.search.arch import Arch
-from shiftnas.search.space import LayerSpec, SearchSpace, get_space, list_spaces, register_space
+import lazy_loader
 
-__all__ = ["Arch", "LayerSpec", "SearchSpace", "get_space", "list_spaces", "register_space"]
+from shiftnas.arch import Arch
+
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "space": ["LayerSpec", "SearchSpace", "get_space", "list_spaces", "register_space"],
+    },
+)
+__all__ = [*__all__, "Arch"]

@@ -9,8 +9,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
+from shiftnas.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,21 @@ class LayerSpec:
     num_choices: int
 
 
+# What a space can serve beyond the `SearchSpace` protocol; a space lists its own in the class
+# attribute `capabilities`, and the pipeline refuses a stage that needs one the space lacks.
+CAPABILITIES: dict[str, str] = {
+    "supernet": "a weight-sharing supernet (inherited-weight estimates, retrain.init: inherited)",
+    "filter_twins": "a with/without BlurPool twin of each network (robustness, its ablation)",
+    "layer_table": "layer descriptions for latency lookup tables (`shiftnas lut build`)",
+}
+
+
 @runtime_checkable
 class SearchSpace(Protocol):
     """What search, evaluators and profiling need from a space; each space is one file."""
 
     name: str
+    capabilities: frozenset[str]  # a subset of CAPABILITIES' keys
 
     @property
     def genome_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -79,27 +90,35 @@ def check_genome(space: SearchSpace, arch: Arch) -> Arch:
     return arch
 
 
-_SPACES: dict[str, Callable[..., SearchSpace]] = {}
-
-
-def register_space(name: str) -> Callable[[Callable[..., SearchSpace]], Callable[..., SearchSpace]]:
-    def decorate(factory: Callable[..., SearchSpace]) -> Callable[..., SearchSpace]:
-        if name in _SPACES:
-            raise ValueError(f"search space '{name}' is already registered")
-        _SPACES[name] = factory
-        return factory
-
-    return decorate
+SPACES: Registry[Callable[..., SearchSpace]] = Registry(
+    "search space",
+    modules=[f"shiftnas.search.spaces.{name}" for name in ("mbv3", "nb201", "darts", "macro")],
+)
+register_space = SPACES.register
 
 
 def list_spaces() -> list[str]:
-    return sorted(_SPACES)
+    return SPACES.names()
+
+
+def space_capabilities(name: str) -> frozenset[str]:
+    """The capabilities (keys of `CAPABILITIES`) of the space `name`, from its default skeleton;
+    ShiftnasError for an unknown name."""
+    return frozenset(getattr(get_space(name), "capabilities", frozenset()))
+
+
+def require_capability(space_name: str, capability: str, needed_by: str, fix: str) -> None:
+    """ShiftnasError, one line, when space `space_name` lacks `capability`; `needed_by` names
+    the setting that needs it and `fix` what to change."""
+    if capability not in space_capabilities(space_name):
+        raise ShiftnasError(
+            f"{needed_by}: needs {CAPABILITIES[capability]}, which space '{space_name}' does not "
+            f"have: {fix}"
+        )
 
 
 def get_space(name: str, settings: Any = None, **overrides: Any) -> SearchSpace:
-    """Build a space by name from its settings model (or defaults) and keyword overrides."""
-    if name not in _SPACES:
-        raise ShiftnasError(
-            f"unknown search space '{name}': choose one of {', '.join(list_spaces())}"
-        )
-    return _SPACES[name](settings, **overrides)
+    """Build a space by name from its settings model (or defaults) and keyword overrides.
+
+    Raises ShiftnasError for an unknown name, pydantic.ValidationError for a bad override."""
+    return SPACES.get(name)(settings, **overrides)

@@ -6,11 +6,16 @@ Follows once-for-all's API: `forward(x, arch)` runs one path; `extract(arch)` re
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
 
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
+from shiftnas.errors import ShiftnasError
+from shiftnas.files import load_weights
 from shiftnas.search.spaces.mbv3 import Mbv3Network, Mbv3Space, make_head
 from shiftnas.search.spaces.mbv3_blocks import CANDIDATES, conv_bn_act
 
@@ -66,3 +71,25 @@ def uniform_path(space: Mbv3Space, rng: np.random.Generator) -> list[Arch]:
 
 
 SAMPLERS = {"fair": fair_paths, "spos": uniform_path}
+
+
+def load_supernet(space: Any, checkpoint: Path, device: torch.device | str = "cpu") -> Mbv3Supernet:
+    """The trained supernet of `space` from a checkpoint of supernet training, in eval mode on
+    `device` (every caller: retraining from inherited weights, the search, `shiftnas eval`).
+
+    Raises ShiftnasError when `space` has no supernet (only `mbv3` has), when the checkpoint is
+    missing or damaged, or when it was trained for another skeleton of the space."""
+    if not isinstance(space, Mbv3Space):
+        raise ShiftnasError(
+            f"space '{space.name}' has no supernet (only mbv3 has): inherited weights need "
+            "one; choose a training-free estimator (search.evaluator.name)"
+        )
+    supernet = Mbv3Supernet(space)
+    try:
+        supernet.load_state_dict(load_weights(checkpoint))
+    except RuntimeError:
+        raise ShiftnasError(
+            f"{checkpoint} was trained for another skeleton of space 'mbv3': use the config "
+            "it was trained with, or train a supernet for this one"
+        ) from None
+    return supernet.to(device).eval()

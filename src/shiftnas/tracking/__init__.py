@@ -4,36 +4,19 @@ Named `tracking` rather than `mlflow` so that `import mlflow` inside it always m
 MLflow itself is imported inside the functions that use it: `import shiftnas` stays light.
 """
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+import lazy_loader
 
-from shiftnas.config import TrackingConfig
-from shiftnas.tracking.base import NullTracker, Tracker
-from shiftnas.tracking.mlflow_tracker import MlflowTracker
-from shiftnas.tracking.params import flatten_params
-from shiftnas.tracking.promote import PromotionResult, promote
-from shiftnas.tracking.registry import register_model
-from shiftnas.tracking.store import resolve_tracking_uri, ui_command
-
-__all__ = [
-    "MlflowTracker",
-    "NullTracker",
-    "PromotionResult",
-    "Tracker",
-    "flatten_params",
-    "open_tracker",
-    "promote",
-    "register_model",
-    "resolve_tracking_uri",
-    "ui_command",
-]
-
-
-def open_tracker(
-    run_dir: Path, config: TrackingConfig, run_name: str, params: Mapping[str, Any]
-) -> Tracker:
-    """`MlflowTracker.open(...)`, or a `NullTracker` when `config.enabled` is false."""
-    if not config.enabled:
-        return NullTracker()
-    return MlflowTracker.open(run_dir, config, run_name, params)
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "base": ["NullTracker", "Tracker", "open_tracker"],
+        "mlflow_tracker": ["MlflowTracker"],
+        "params": ["flatten_params"],
+        "promote": ["PromotionResult", "promote"],
+        "registry": ["register_model"],
+        "settings": ["TrackingConfig"],
+        "store": ["resolve_tracking_uri", "ui_command"],
+    },
+)

@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from shiftnas.tracking.settings import TrackingConfig
+
 
 @runtime_checkable
 class Tracker(Protocol):
@@ -78,3 +80,14 @@ class NullTracker:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+def open_tracker(
+    run_dir: Path, config: TrackingConfig, run_name: str, params: Mapping[str, Any]
+) -> Tracker:
+    """`MlflowTracker.open(...)`, or a `NullTracker` when `config.enabled` is false."""
+    if not config.enabled:
+        return NullTracker()
+    from shiftnas.tracking.mlflow_tracker import MlflowTracker  # imports mlflow: only when used
+
+    return MlflowTracker.open(run_dir, config, run_name, params)

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking import models
 from shiftnas.tracking.keyed import start_parent
 from shiftnas.tracking.params import flatten_params
 from shiftnas.tracking.promote import PromotionResult
 from shiftnas.tracking.records import apply_record
+from shiftnas.tracking.settings import TrackingConfig
 from shiftnas.tracking.sqlite import relocate_artifacts, store_lock, with_busy_timeout
 from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState
 from shiftnas.tracking.store import (

@@ -102,7 +102,7 @@ def log_onnx(
     import onnx
     from mlflow.models import infer_signature
 
-    from shiftnas.export.onnx import onnx_session
+    from shiftnas.runtime.onnx_io import onnx_session
     from shiftnas.tracking.keyed import KEY_TAG, find_logged_model, is_ready
 
     onnx_path = Path(onnx_path)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shiftnas.config import TrackingConfig
 from shiftnas.errors import ShiftnasError
+from shiftnas.tracking.settings import TrackingConfig
 
 ENV_URI = "MLFLOW_TRACKING_URI"
 # MLflow's defaults (7 retries with exponential back-off, 120 s timeout) make one call to a dead

@@ -1,30 +1,22 @@
 """One training loop (optimiser, schedule, checkpoint/resume, AMP on CUDA) for every model."""
 
-from shiftnas.training.checkpoint import load_checkpoint, save_checkpoint
-from shiftnas.training.loop import (
-    StepFn,
-    StepResult,
-    TrainContext,
-    TrainResult,
-    single_path_step,
-    step_seed,
-    train,
-)
-from shiftnas.training.progress import make_progress
-from shiftnas.training.schedule import lr_factor, make_optimizer, make_scheduler
+import lazy_loader
 
-__all__ = [
-    "StepFn",
-    "StepResult",
-    "TrainContext",
-    "TrainResult",
-    "load_checkpoint",
-    "lr_factor",
-    "make_optimizer",
-    "make_progress",
-    "make_scheduler",
-    "save_checkpoint",
-    "single_path_step",
-    "step_seed",
-    "train",
-]
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "checkpoint": ["load_checkpoint", "save_checkpoint"],
+        "loop": [
+            "StepFn",
+            "StepResult",
+            "TrainContext",
+            "TrainResult",
+            "single_path_step",
+            "step_seed",
+            "train",
+        ],
+        "schedule": ["lr_factor", "make_optimizer", "make_scheduler"],
+    },
+)

@@ -19,15 +19,15 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from shiftnas.config import TrainingConfig
 from shiftnas.data import DataSplits, augment, epoch_order, normalize, num_batches
 from shiftnas.device import tune_cpu_allocator
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl
+from shiftnas.progress import make_progress
 from shiftnas.training import distributed
 from shiftnas.training.checkpoint import load_checkpoint, save_checkpoint, set_rng_states
-from shiftnas.training.progress import make_progress
 from shiftnas.training.schedule import make_optimizer, make_scheduler
+from shiftnas.training.settings import TrainingConfig
 
 
 @dataclass

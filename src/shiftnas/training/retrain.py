@@ -14,15 +14,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from shiftnas.config import Config, RetrainConfig
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, ImageData, iterate_batches, normalize
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import write_json_atomic
-from shiftnas.pipeline.rundir import RunDir
-from shiftnas.search.arch import Arch
 from shiftnas.search.spaces.mbv3 import Mbv3Space
 from shiftnas.training.checkpoint import load_checkpoint
 from shiftnas.training.loop import TrainResult, single_path_step, train
+from shiftnas.training.settings import RetrainConfig
 
 
 @dataclass
@@ -65,23 +64,14 @@ def split_evaluator(data: DataSplits, device: torch.device, batch_size: int = 50
 
 def inherited_network(space: Mbv3Space, arch: Arch, supernet_checkpoint: Path) -> nn.Module:
     """The path `arch` of a trained supernet, as a standalone network with copied weights."""
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import load_supernet
 
-    state = load_checkpoint(supernet_checkpoint)
-    if state is None:
+    if not Path(supernet_checkpoint).exists():
         raise ShiftnasError(
             f"retrain.init is 'inherited' but {supernet_checkpoint} does not exist: "
             "train the supernet first (`shiftnas supernet train`) or set retrain.init: scratch"
         )
-    supernet = Mbv3Supernet(space)
-    try:
-        supernet.load_state_dict(state["model"])
-    except RuntimeError:
-        raise ShiftnasError(
-            f"{supernet_checkpoint} was trained for another space skeleton: "
-            "retrain with the run's own config or set retrain.init: scratch"
-        ) from None
-    return supernet.extract(arch)
+    return load_supernet(space, supernet_checkpoint).train().extract(arch)
 
 
 def load_retrained(
@@ -155,45 +145,3 @@ def retrain(
     )
     model.eval()
     return Retrained(arch, model, result, out_dir)
-
-
-@dataclass
-class RunContext:
-    """What every post-search stage needs from a run directory: config, data, space, device."""
-
-    run: RunDir
-    config: Config
-    data: DataSplits
-    space: Mbv3Space
-    device: torch.device
-
-    def retrain_dir(self, arch_id: str) -> Path:
-        return self.run.stage("retrain") / arch_id
-
-
-def open_run(run_dir: Path) -> RunContext:
-    """Load a run's config and data, and build its space for the data's number of classes."""
-    from shiftnas.data import load_data
-    from shiftnas.device import resolve_device
-    from shiftnas.search.space import get_space
-
-    run = RunDir(Path(run_dir))
-    config = run.load_config()
-    data = load_data(config.data, config.seed)
-    space = get_space(config.space.name, config.space, num_classes=data.num_classes)
-    return RunContext(run, config, data, space, resolve_device(config.device))  # type: ignore[arg-type]
-
-
-def retrain_in_run(
-    run_dir: Path, arch: Arch, *, progress: bool = True, max_steps: int | None = None
-) -> Retrained:
-    """`shiftnas retrain`: retrain `arch` with the run's `retrain` section into
-    `retrain/<arch-id>/`, from the run's supernet when `retrain.init` is `inherited`."""
-    ctx = open_run(run_dir)
-    arch = ctx.space.canonical(arch)
-    return retrain(
-        ctx.space, arch, ctx.data, ctx.config.retrain, ctx.retrain_dir(arch.id),
-        seed=ctx.config.seed, device=ctx.device,
-        supernet_checkpoint=ctx.run.stage("supernet") / "checkpoint.pt",
-        progress=progress, max_steps=max_steps,
-    )  # fmt: skip

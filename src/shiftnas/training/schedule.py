@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from shiftnas.config import TrainingConfig
+from shiftnas.training.settings import TrainingConfig
 
 
 def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:

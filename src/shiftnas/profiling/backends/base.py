@@ -17,8 +17,9 @@ import numpy as np
 from torch import nn
 
 from shiftnas.errors import ShiftnasError
-from shiftnas.profiling.device import device_fingerprint, library_versions, load_average
+from shiftnas.profiling.fingerprint import device_fingerprint, library_versions, load_average
 from shiftnas.profiling.stats import LatencyResult, summarize
+from shiftnas.registry import Registry
 
 DEFAULT_WARMUP = 20
 DEFAULT_RUNS = 200
@@ -114,18 +115,16 @@ def time_calls(call: Callable[[], Any], warmup: int, runs: int) -> np.ndarray:
     return times / 1e6
 
 
-_BACKENDS: dict[str, type[LatencyBackend]] = {}
+BACKENDS: Registry[type[LatencyBackend]] = Registry("latency backend")
 
 
 def register_backend(cls: type[LatencyBackend]) -> type[LatencyBackend]:
-    if cls.name in _BACKENDS:
-        raise ValueError(f"latency backend '{cls.name}' is already registered")
-    _BACKENDS[cls.name] = cls
-    return cls
+    """Class decorator: registers a backend under its `name`."""
+    return BACKENDS.register(cls.name)(cls)
 
 
 def list_backends() -> list[str]:
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def get_backend(
@@ -137,9 +136,5 @@ def get_backend(
     precision: str = "fp32",
 ) -> LatencyBackend:
     """A backend by name; raises a one-line `ShiftnasError` if its hardware or library is absent."""
-    if name not in _BACKENDS:
-        raise ShiftnasError(
-            f"unknown latency backend '{name}': choose one of {', '.join(list_backends())}"
-        )
-    return _BACKENDS[name](threads=threads, batch_size=batch_size, warmup=warmup, runs=runs,
+    return BACKENDS.get(name)(threads=threads, batch_size=batch_size, warmup=warmup, runs=runs,
                            precision=precision)  # fmt: skip

@@ -1,6 +1,6 @@
 """ONNX Runtime backends: the runtime most users ship, on the CPU, CUDA or TensorRT provider.
 
-The model is exported once (opset 17, `shiftnas.export.onnx`); every measurement opens a fresh
+The model is exported once (opset 17, `shiftnas.runtime.onnx_io`); every measurement opens a fresh
 session, because a session's memory layout is one of the things that moves a timing.
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 from torch import nn
 
 from shiftnas.errors import ShiftnasError
-from shiftnas.export.onnx import export_onnx, onnx_session
 from shiftnas.profiling.backends.base import LatencyBackend, register_backend, time_calls
+from shiftnas.runtime.onnx_io import export_onnx, onnx_session
 
 
 class _OrtBackend(LatencyBackend):

@@ -12,9 +12,10 @@ import numpy as np
 from torch import nn
 
 from shiftnas.errors import ShiftnasError
-from shiftnas.export.onnx import export_onnx
 from shiftnas.profiling.backends.base import LatencyBackend, register_backend
 from shiftnas.profiling.backends.cuda_timing import time_cuda_calls
+from shiftnas.runtime.onnx_io import export_onnx
+from shiftnas.runtime.trt_engine import build_engine
 
 
 @register_backend
@@ -36,26 +37,11 @@ class TensorrtBackend(LatencyBackend):
 
     def prepare(self, model: nn.Module, input_shape: tuple[int, ...]) -> bytes:
         """Build a serialized engine for exactly this input shape."""
-        import tensorrt as trt
-
         shape = self.shape(input_shape)
-        logger = trt.Logger(trt.Logger.WARNING)
-        builder = trt.Builder(logger)
-        network = builder.create_network(0)
-        parser = trt.OnnxParser(network, logger)
-        if not parser.parse(export_onnx(model, shape)):
-            errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
-            raise ShiftnasError(f"TensorRT could not parse the ONNX export: {errors}")
-        config = builder.create_builder_config()
-        profile = builder.create_optimization_profile()
-        profile.set_shape("input", shape, shape, shape)
-        config.add_optimization_profile(profile)
-        if self.precision == "fp16":
-            config.set_flag(trt.BuilderFlag.FP16)
-        engine = builder.build_serialized_network(network, config)
-        if engine is None:
-            raise ShiftnasError("TensorRT failed to build an engine; see its log above")
-        return bytes(engine)
+        batch = shape[0]
+        return build_engine(
+            export_onnx(model, shape), tuple(shape[1:]), self.precision, batch, batch, batch
+        )
 
     def time_prepared(self, prepared: bytes, input_shape: tuple[int, ...]) -> np.ndarray:
         import tensorrt as trt

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
+from shiftnas.registry import Registry
 
 
 @runtime_checkable
@@ -28,33 +28,19 @@ class Evaluator(Protocol):
     def evaluate(self, archs: Sequence[Arch]) -> list[float]: ...
 
 
-_EVALUATORS: dict[str, Callable[..., Evaluator]] = {}
-
-
-def register_evaluator(name: str) -> Callable[[Callable[..., Evaluator]], Callable[..., Evaluator]]:
-    def decorate(factory: Callable[..., Evaluator]) -> Callable[..., Evaluator]:
-        if name in _EVALUATORS:
-            raise ValueError(f"evaluator '{name}' is already registered")
-        _EVALUATORS[name] = factory
-        return factory
-
-    return decorate
+EVALUATORS: Registry[Callable[..., Evaluator]] = Registry("evaluation method")
+register_evaluator = EVALUATORS.register
 
 
 def list_evaluators() -> list[str]:
-    return sorted(_EVALUATORS)
+    return EVALUATORS.names()
 
 
 def get_evaluator(name: str, **kwargs: Any) -> Evaluator:
-    if name not in _EVALUATORS:
-        raise ShiftnasError(
-            f"unknown evaluation method '{name}': choose one of {', '.join(list_evaluators())}"
-        )
-    return _EVALUATORS[name](**kwargs)
+    """Build the estimator `name`; ShiftnasError naming the choices for an unknown one."""
+    return EVALUATORS.get(name)(**kwargs)
 
 
 def evaluator_factory(name: str) -> Callable[..., Evaluator]:
     """The registered constructor of `name`, so a config's settings can be checked against it."""
-    if name not in _EVALUATORS:
-        get_evaluator(name)  # the one-line "unknown evaluation method" error
-    return _EVALUATORS[name]
+    return EVALUATORS.get(name)

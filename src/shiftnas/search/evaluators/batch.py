@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.evaluators.base import Evaluator
 from shiftnas.search.space import SearchSpace
 

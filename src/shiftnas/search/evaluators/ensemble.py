@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
 from shiftnas.search.evaluators.base import Evaluator, get_evaluator, register_evaluator
 
 # Chosen on the tuning half of the NB201 development file; README "Performance estimators".

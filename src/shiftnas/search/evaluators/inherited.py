@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, epoch_order, iterate_batches, normalize
-from shiftnas.search.arch import Arch
 from shiftnas.search.bn import recalibrate_bn
 from shiftnas.search.evaluators.base import register_evaluator
 from shiftnas.search.supernet import Mbv3Supernet

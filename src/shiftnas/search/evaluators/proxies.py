@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.profiling.flops import count_macs, count_params
-from shiftnas.search.arch import Arch
+from shiftnas.profiling.macs import count_macs, count_params
 from shiftnas.search.evaluators.base import register_evaluator
 from shiftnas.search.evaluators.scoring import (
     ScoringEvaluator,

@@ -1,5 +1,9 @@
 """Random-weight evaluation: train only a linear probe on a frozen random network's features.
 
+Source: Hu, Cheng, He, Lu, Wang, Zhang, "Accelerating multi-objective neural architecture search
+by random-weight evaluation", Complex & Intelligent Systems (2021); text in
+../shared/papers/rwe-random-weight-evaluation.txt.
+
 `rwe_paper` is the method as the RWE paper states it (PyTorch's default init, the classifier's
 input as features, the 5-member SGD ensemble, 30 epochs, no feature standardisation), at the
 space's own size. `rwe` is the variant chosen by measurement on NAS-Bench-201
@@ -20,8 +24,8 @@ from typing import Any, Literal
 
 import torch
 
+from shiftnas.arch import Arch
 from shiftnas.data import ImageData
-from shiftnas.search.arch import Arch
 from shiftnas.search.evaluators.base import register_evaluator
 from shiftnas.search.evaluators.features import BnMode, Init, Taps, extract_features, initialise
 from shiftnas.search.evaluators.probe import ridge_error, sgd_ensemble_error, standardise

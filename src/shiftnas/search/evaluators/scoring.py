@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, normalize
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import SearchSpace
 
 

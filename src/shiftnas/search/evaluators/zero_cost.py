@@ -2,7 +2,9 @@
 
 Each function is a pure computation on (network, batch); the evaluators in `proxies.py` negate
 them so that lower is better like every other estimator. Definitions follow Abdelfattah et al.
-2021 (snip, grad_norm, fisher, synflow) and Mellor et al. 2021 (naswot, jacob_cov).
+2021 ("Zero-cost proxies for lightweight NAS", arXiv:2101.08134: snip, grad_norm, fisher, synflow;
+synflow itself: Tanaka et al. 2020, arXiv:2006.05467) and Mellor et al. 2021 ("Neural
+architecture search without training", arXiv:2006.04647: naswot, jacob_cov).
 """
 
 from __future__ import annotations

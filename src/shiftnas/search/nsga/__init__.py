@@ -2,7 +2,6 @@
 
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive
-from shiftnas.search.nsga.from_config import build_measures, search_from_config
 from shiftnas.search.nsga.objectives import Budget, Measure, macs_measure, params_measure
 from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
 
@@ -12,10 +11,8 @@ __all__ = [
     "Measure",
     "SearchResult",
     "Tracker",
-    "build_measures",
     "macs_measure",
     "make_nsga2",
     "params_measure",
     "run_search",
-    "search_from_config",
 ]

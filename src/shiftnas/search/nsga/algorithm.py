@@ -1,5 +1,8 @@
 """pymoo NSGA-II over a search space's integer genome, with the papers' operators.
 
+Source: Deb, Pratap, Agarwal, Meyarivan 2002, "A fast and elitist multiobjective genetic
+algorithm: NSGA-II", IEEE Transactions on Evolutionary Computation 6(2):182-197 (no arXiv).
+
 Binary tournament selection (pymoo's NSGA-II default: constraint violation first, then
 domination, then crowding), two-point crossover, polynomial mutation whose real-valued result is
 rounded back to integers, and duplicate elimination on canonical architectures: two genomes that
@@ -18,7 +21,7 @@ from pymoo.operators.crossover.pntx import TwoPointCrossover
 from pymoo.operators.mutation.pm import PM
 from pymoo.termination import get_termination
 
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
 from shiftnas.search.space import SearchSpace
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shiftnas.arch import Arch
 from shiftnas.files import append_jsonl, damaged, numbered_jsonl
-from shiftnas.search.arch import Arch
 
 Values = dict[str, float | None]  # None: not evaluated (a cheap budget already failed)
 

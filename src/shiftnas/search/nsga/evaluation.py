@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from shiftnas.config import SearchRayConfig
-from shiftnas.search.arch import Arch
+from shiftnas.arch import Arch
 from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.objectives import Budget, Measure, Scorer
+from shiftnas.search.settings import SearchRayConfig
 
 _WORKER_SCORERS: dict[str, Scorer] = {}
 

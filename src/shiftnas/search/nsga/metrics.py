@@ -3,7 +3,7 @@
 Normalisation bounds are fixed for the whole search, so hypervolumes of different generations
 (and of a resumed run) compare directly. For each objective, in order of precedence:
 1. `bounds` declared on the measure (config: `search.objectives[].bounds`);
-2. errors (`error`, `shift_error`): [0, 1];
+2. fractions (`Measure.fraction`: `error` from inherited weights, `shift_error`): [0, 1];
 3. an objective with a budget: [0, budget];
 4. otherwise [min(0, m), M + 0.1 (M - min(0, m))] for the smallest m and largest M value in the
    initial population (so negative proxy scores work too).
@@ -22,7 +22,6 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from shiftnas.search.nsga.objectives import Measure
 
-UNIT_BOUNDS = {"error": (0.0, 1.0), "shift_error": (0.0, 1.0)}
 Bounds = dict[str, tuple[float, float]]
 
 
@@ -34,8 +33,8 @@ def fixed_bounds(
     for j, m in enumerate(objectives):
         if m.bounds is not None:
             bounds[m.name] = (float(m.bounds[0]), float(m.bounds[1]))
-        elif m.name in UNIT_BOUNDS:
-            bounds[m.name] = UNIT_BOUNDS[m.name]
+        elif m.fraction:
+            bounds[m.name] = (0.0, 1.0)
         elif m.name in budgets:
             bounds[m.name] = (0.0, float(budgets[m.name]))
         else:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from shiftnas.arch import Arch, input_shape
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import SearchSpace
 
 Scorer = Callable[[Sequence[Arch]], list[float]]
@@ -32,6 +32,9 @@ class Measure:
     make: Callable[[], Scorer]
     serial: bool = False
     bounds: tuple[float, float] | None = None  # hypervolume normalisation; None: default rule
+    # values are fractions in [0, 1] (a classifier's error), so [0, 1] normalises them; an
+    # estimator's "error" may be a negated proxy, a rank or a regression loss, and is not one
+    fraction: bool = False
     direction: Literal["min"] = "min"
 
 
@@ -73,19 +76,6 @@ def check_some_feasible(
     )
 
 
-def input_shape(space: SearchSpace, batch: int = 1) -> tuple[int, int, int, int]:
-    """`(B, C, H, W)` of a space's input, read from its settings."""
-    settings = getattr(space, "settings", None)
-    size = getattr(settings, "input_size", None)
-    channels = getattr(settings, "in_channels", None)
-    if size is None or channels is None:
-        raise ShiftnasError(
-            f"space '{space.name}' has no input_size/in_channels settings: MACs and latency "
-            "need them; drop the macs/latency objectives for this space"
-        )
-    return batch, int(channels), int(size), int(size)
-
-
 def params_measure(space: SearchSpace) -> Measure:
     def make() -> Scorer:
         from shiftnas.profiling import count_params
@@ -96,8 +86,8 @@ def params_measure(space: SearchSpace) -> Measure:
 
 
 def macs_measure(space: SearchSpace) -> Measure:
-    """MACs of the exported network, one image (`shiftnas.profiling.flops.count_macs`)."""
-    shape = input_shape(space)
+    """MACs of the exported network, one image (`shiftnas.profiling.macs.count_macs`)."""
+    shape = input_shape(getattr(space, "settings", None))
 
     def make() -> Scorer:
         from shiftnas.profiling import count_macs

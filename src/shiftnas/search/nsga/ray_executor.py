@@ -21,10 +21,10 @@ from typing import Any
 
 import torch
 
-from shiftnas.config import SearchRayConfig
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.nsga.objectives import Measure
+from shiftnas.search.settings import SearchRayConfig
 
 LATENCY_RESOURCE = "latency_host"
 

@@ -28,7 +28,6 @@ from pymoo.core.evaluator import Evaluator as PymooEvaluator
 from pymoo.problems.static import StaticProblem
 from pymoo.termination import get_termination
 
-from shiftnas.config import SearchConfig
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import (
     append_jsonl,
@@ -37,6 +36,7 @@ from shiftnas.files import (
     write_json_atomic,
     write_text_atomic,
 )  # fmt: skip
+from shiftnas.progress import make_progress
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.checkpoint import SearchState, load_state, save_state
@@ -44,8 +44,8 @@ from shiftnas.search.nsga.evaluation import Engine
 from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
 from shiftnas.search.nsga.objectives import Budget, Measure, check_some_feasible
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
+from shiftnas.search.settings import SearchConfig
 from shiftnas.search.space import SearchSpace
-from shiftnas.training.progress import make_progress
 
 
 class Tracker(Protocol):

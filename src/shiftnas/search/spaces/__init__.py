@@ -1,28 +1,17 @@
 """Search spaces; importing this package registers every space by name."""
 
-from shiftnas.search.spaces.blurpool import BlurPool, triangle_kernel
-from shiftnas.search.spaces.darts import DartsNetwork, DartsSettings, DartsSpace
-from shiftnas.search.spaces.macro import MacroNetwork, MacroSettings, MacroSpace
-from shiftnas.search.spaces.mbv3 import Mbv3Network, Mbv3Settings, Mbv3Space
-from shiftnas.search.spaces.mbv3_blocks import CANDIDATES, CONV1X1, Candidate
-from shiftnas.search.spaces.nb201 import Nb201Network, Nb201Settings, Nb201Space
+import lazy_loader
 
-__all__ = [
-    "CANDIDATES",
-    "CONV1X1",
-    "BlurPool",
-    "Candidate",
-    "DartsNetwork",
-    "DartsSettings",
-    "DartsSpace",
-    "MacroNetwork",
-    "MacroSettings",
-    "MacroSpace",
-    "Mbv3Network",
-    "Mbv3Settings",
-    "Mbv3Space",
-    "Nb201Network",
-    "Nb201Settings",
-    "Nb201Space",
-    "triangle_kernel",
-]
+# Submodules load on first use: importing the package (as loading a config does for its
+# settings) stays light and does not import torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "blurpool": ["BlurPool", "triangle_kernel"],
+        "darts": ["DartsNetwork", "DartsSettings", "DartsSpace"],
+        "macro": ["MacroNetwork", "MacroSettings", "MacroSpace"],
+        "mbv3": ["Mbv3Network", "Mbv3Settings", "Mbv3Space"],
+        "mbv3_blocks": ["CANDIDATES", "CONV1X1", "Candidate"],
+        "nb201": ["Nb201Network", "Nb201Settings", "Nb201Space"],
+    },
+)

@@ -1,4 +1,9 @@
-"""Anti-aliased subsampling: a fixed low-pass filter applied before taking every second pixel."""
+"""Anti-aliased subsampling: a fixed low-pass filter applied before taking every second pixel.
+
+Source: Zhang 2019, "Making Convolutional Networks Shift-Invariant Again" (arXiv:1904.11486),
+as SICNS places it inside its candidate blocks. Tensors are (B, C, H, W); the output is
+(B, C, ceil(H / stride), ceil(W / stride)).
+"""
 
 from __future__ import annotations
 

@@ -10,34 +10,23 @@ with 10 channels and 5 layers (the defaults here) and deploys at 34 channels, 20
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import check_genome, register_space
 from shiftnas.search.spaces.cell_ops import FactorizedReduce, ReLUConvBN
 from shiftnas.search.spaces.darts_ops import OPS, make_op
+from shiftnas.search.spaces.settings import DartsSettings, with_overrides
 
 NODES = 4
 GENES_PER_CELL = 4 * NODES  # per node: input a, op a, input b, op b
 DEPLOY = {"channels": 34, "layers": 20}
 CELL_TYPES = ("normal", "reduce")
-
-
-class DartsSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["darts"] = "darts"
-    channels: int = Field(default=10, ge=2, le=1024)  # initial channels (C)
-    layers: int = Field(default=5, ge=3, le=100)  # cells in the network
-    stem_multiplier: int = Field(default=3, ge=1, le=8)
-    input_size: int = Field(default=32, ge=8, le=1024)
-    in_channels: int = Field(default=3, ge=1, le=16)
-    num_classes: int = Field(default=10, ge=2, le=100_000)
 
 
 class DartsCell(nn.Module):
@@ -106,6 +95,7 @@ class DartsSpace:
     their order; it does not merge other isomorphisms."""
 
     name = "darts"
+    capabilities: frozenset[str] = frozenset()
     ops = OPS
 
     def __init__(self, settings: DartsSettings | None = None) -> None:
@@ -180,7 +170,4 @@ class DartsSpace:
 
 @register_space("darts")
 def darts(settings: DartsSettings | None = None, **overrides: Any) -> DartsSpace:
-    if overrides:
-        base = (settings or DartsSettings()).model_dump()
-        settings = DartsSettings(**{**base, **overrides})
-    return DartsSpace(settings)
+    return DartsSpace(with_overrides(DartsSettings, settings, overrides))

@@ -11,29 +11,18 @@ channels (the default) and deploys at 128 (`DEPLOY`).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import check_genome, register_space
+from shiftnas.search.spaces.settings import MacroSettings, with_overrides
 
 DEPLOY = {"channels": 128}
-
-
-class MacroSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["macro"] = "macro"
-    channels: int = Field(default=32, ge=1, le=4096)
-    phases: int = Field(default=3, ge=1, le=6)
-    nodes: int = Field(default=6, ge=2, le=12)  # searchable nodes per phase
-    input_size: int = Field(default=32, ge=8, le=1024)
-    in_channels: int = Field(default=3, ge=1, le=16)
-    num_classes: int = Field(default=10, ge=2, le=100_000)
 
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
@@ -101,6 +90,7 @@ class MacroSpace:
     other bit changes the network."""
 
     name = "macro"
+    capabilities: frozenset[str] = frozenset()
 
     def __init__(self, settings: MacroSettings | None = None) -> None:
         self.settings = settings or MacroSettings()
@@ -151,7 +141,4 @@ class MacroSpace:
 
 @register_space("macro")
 def macro(settings: MacroSettings | None = None, **overrides: Any) -> MacroSpace:
-    if overrides:
-        base = (settings or MacroSettings()).model_dump()
-        settings = MacroSettings(**{**base, **overrides})
-    return MacroSpace(settings)
+    return MacroSpace(with_overrides(MacroSettings, settings, overrides))

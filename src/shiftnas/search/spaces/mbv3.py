@@ -2,58 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import LayerSpec, check_genome, register_space
 from shiftnas.search.spaces.mbv3_blocks import CANDIDATES, CONV1X1, conv_bn_act, make_candidate
-
-
-class LayerSetting(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    channels: int = Field(gt=0, le=4096)
-    stride: int = Field(ge=1, le=2)
-
-
-def _default_layers() -> list[LayerSetting]:
-    # (channels, stride) for 32x32 inputs: three subsamplings leave a 4x4 map for the head.
-    # Random subnets then have 0.5-1.1M parameters (median 0.86M) and 38-63M MACs (5-95%).
-    plan = [
-        (16, 1),
-        (24, 1),
-        (24, 1),
-        (32, 2),
-        (32, 1),
-        (32, 1),
-        (64, 2),
-        (64, 1),
-        (64, 1),
-        (96, 1),
-        (96, 1),
-        (128, 2),
-    ]
-    return [LayerSetting(channels=c, stride=s) for c, s in plan]
-
-
-class Mbv3Settings(BaseModel):
-    """Skeleton of the `mbv3` space; the defaults put typical subnets at about 0.5-1M parameters."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["mbv3"] = "mbv3"
-    input_size: int = Field(default=32, ge=8, le=1024)
-    in_channels: int = Field(default=3, ge=1, le=16)
-    num_classes: int = Field(default=10, ge=2, le=100_000)
-    stem_channels: int = Field(default=16, gt=0, le=1024)
-    stem_stride: int = Field(default=1, ge=1, le=2)
-    layers: list[LayerSetting] = Field(default_factory=_default_layers, min_length=1)
-    head_channels: int = Field(default=512, gt=0, le=8192)
-    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+from shiftnas.search.spaces.settings import Mbv3Settings, with_overrides
 
 
 class Mbv3Network(nn.Module):
@@ -90,6 +49,7 @@ class Mbv3Space:
     """
 
     name = "mbv3"
+    capabilities: frozenset[str] = frozenset({"supernet", "filter_twins", "layer_table"})
     candidates = CANDIDATES
 
     def __init__(self, settings: Mbv3Settings | None = None) -> None:
@@ -199,7 +159,4 @@ class Mbv3Space:
 
 @register_space("mbv3")
 def mbv3(settings: Mbv3Settings | None = None, **overrides: Any) -> Mbv3Space:
-    if overrides:
-        base = (settings or Mbv3Settings()).model_dump()
-        settings = Mbv3Settings(**{**base, **overrides})
-    return Mbv3Space(settings)
+    return Mbv3Space(with_overrides(Mbv3Settings, settings, overrides))

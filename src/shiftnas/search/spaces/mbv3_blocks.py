@@ -1,4 +1,10 @@
-"""The candidate operations of the SICNS space: MobileNetV3 blocks and a plain 1x1 convolution."""
+"""The candidate operations of the SICNS space: MobileNetV3 blocks and a plain 1x1 convolution.
+
+The block is the inverted residual with squeeze-and-excite and hard-swish of Howard et al. 2019,
+"Searching for MobileNetV3" (arXiv:1905.02244); SICNS Table I adds a BlurPool variant of each
+(paper text in ../shared/papers/sicns-shift-invariant-network-search.txt). Ops map
+(B, C_in, H, W) to (B, C_out, H / stride, W / stride).
+"""
 
 from __future__ import annotations
 

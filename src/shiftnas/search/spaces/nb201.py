@@ -8,32 +8,22 @@ included), the figures the benchmark publishes (its "FLOPs" are MACs).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.arch import Arch
 from shiftnas.search.space import check_genome, register_space
 from shiftnas.search.spaces.cell_ops import ReLUConvBN, Zero, avg_pool_3x3
+from shiftnas.search.spaces.settings import Nb201Settings, with_overrides
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edges in the order of the benchmark's string: (to node, from node).
 EDGES = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 NONE = 0
-
-
-class Nb201Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["nb201"] = "nb201"
-    channels: int = Field(default=16, ge=1, le=1024)  # C of the first stage
-    cells_per_stage: int = Field(default=5, ge=1, le=64)  # N
-    input_size: int = Field(default=32, ge=8, le=1024)
-    in_channels: int = Field(default=3, ge=1, le=16)
-    num_classes: int = Field(default=10, ge=2, le=100_000)
 
 
 def make_op(name: str, channels: int) -> nn.Module:
@@ -114,6 +104,7 @@ class Nb201Space:
     """
 
     name = "nb201"
+    capabilities: frozenset[str] = frozenset()
     ops = OPS
 
     def __init__(self, settings: Nb201Settings | None = None) -> None:
@@ -174,7 +165,4 @@ class Nb201Space:
 
 @register_space("nb201")
 def nb201(settings: Nb201Settings | None = None, **overrides: Any) -> Nb201Space:
-    if overrides:
-        base = (settings or Nb201Settings()).model_dump()
-        settings = Nb201Settings(**{**base, **overrides})
-    return Nb201Space(settings)
+    return Nb201Space(with_overrides(Nb201Settings, settings, overrides))

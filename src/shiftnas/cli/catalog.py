@@ -1,0 +1,147 @@
+"""What `shiftnas space list` and `shiftnas estimators` print: one line and the source of each
+registered search space and estimator, and what each space can serve.
+
+The registries hold constructors only; the words live here, beside the commands that show them.
+A test checks that every registered name has its line, so a new space or estimator cannot be
+added without one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered name: what it is in one line, and the paper it comes from."""
+
+    description: str
+    source: str
+
+
+SPACES = {
+    "mbv3": Entry(
+        "MobileNetV3 blocks per layer of a fixed skeleton: kernel 3/5/7, expansion 3/6, with or "
+        "without a BlurPool filter, or a 1x1 conv (13 candidates, SICNS Table I)",
+        "SICNS; Howard et al. 2019, arXiv:1905.02244; BlurPool: Zhang 2019, arXiv:1904.11486",
+    ),
+    "nb201": Entry(
+        "NAS-Bench-201 cell: 6 edges, 5 ops each (15,625 networks)",
+        "Dong & Yang 2020, arXiv:2001.00326",
+    ),
+    "darts": Entry(
+        "NASNet/DARTS micro cells: a normal and a reduction cell of 4 nodes, 2 inputs each",
+        "Liu et al. 2019, arXiv:1806.09055; RWE (Hu et al. 2022, arXiv:2110.05242)",
+    ),
+    "macro": Entry(
+        "Genetic-CNN phases of conv3x3 nodes with connection bits and a residual bit",
+        "Xie & Yuille 2017, arXiv:1703.01513; NSGA-Net (Lu et al. 2019, arXiv:1810.03522)",
+    ),
+}
+
+_ZERO_COST = "Abdelfattah et al. 2021, arXiv:2101.08134"
+ESTIMATORS = {
+    "inherited": Entry(
+        "validation error with weights taken from the trained supernet, BatchNorm recalibrated",
+        "one-shot NAS, SPOS: Guo et al. 2020, arXiv:1904.00420; SICNS",
+    ),
+    "rwe_paper": Entry(
+        "random-weight evaluation as published: frozen random network, 5 SGD linear probes, "
+        "validation error",
+        "Hu et al. 2022, arXiv:2110.05242",
+    ),
+    "rwe": Entry(
+        "random-weight evaluation as measured best here: reduced proxy network, ridge probe, "
+        "training squared error",
+        "after Hu et al. 2022, arXiv:2110.05242 (README, Performance estimators)",
+    ),
+    "synflow": Entry(
+        "zero-cost: synaptic flow of a data-free all-ones input, negated",
+        "Tanaka et al. 2020, arXiv:2006.05467",
+    ),
+    "naswot": Entry(
+        "zero-cost: log-determinant of the activation-code kernel of one batch, negated",
+        "Mellor et al. 2021, arXiv:2006.04647",
+    ),
+    "jacob_cov": Entry(
+        "zero-cost: correlation of input Jacobians across one batch, negated",
+        "Mellor et al. 2020, arXiv:2006.04647v1",
+    ),
+    "snip": Entry(
+        "zero-cost: connection sensitivity sum |w * dL/dw| on one batch, negated",
+        "Lee et al. 2019, arXiv:1810.02340",
+    ),
+    "grad_norm": Entry("zero-cost: norm of the loss gradient on one batch, negated", _ZERO_COST),
+    "fisher": Entry(
+        "zero-cost: Fisher information of the channels on one batch, negated",
+        f"Theis et al. 2018, arXiv:1801.05787; {_ZERO_COST}",
+    ),
+    "macs": Entry("MACs of the network, negated: the 'bigger is better' baseline", _ZERO_COST),
+    "params": Entry("parameters, negated: the 'bigger is better' baseline", _ZERO_COST),
+    "ensemble": Entry("mean rank of the member estimators within one call", _ZERO_COST),
+    "default": Entry(
+        "rwe + naswot + synflow + macs, ranked against 48 fixed random networks of the space",
+        "measured here (README, Performance estimators)",
+    ),
+}
+
+
+UNDESCRIBED = Entry("(not described yet: add it to shiftnas/cli/catalog.py)", "")
+
+
+def space_capabilities(name: str) -> dict[str, bool]:
+    """What the pipeline can do with a space: train a supernet of it (the supernet stage and the
+    `inherited` estimator) and pair each network with its twin without filters (robustness)."""
+    from shiftnas.search.space import space_capabilities as capabilities
+
+    have = capabilities(name)
+    return {"supernet": "supernet" in have, "filter_twins": "filter_twins" in have}
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def list_spaces_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Each registered search space, what it is, and whether it has a supernet and filter twins."""
+    from shiftnas.search import list_spaces
+
+    rows = {
+        name: {**asdict(SPACES.get(name, UNDESCRIBED)), **space_capabilities(name)}
+        for name in list_spaces()
+    }
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="search spaces (shiftnas space describe NAME shows one)")
+    for column in ("space", "supernet", "filter twins", "what it is", "source"):
+        table.add_column(column, overflow="fold")
+    for name, row in rows.items():
+        table.add_row(name, _yes(row["supernet"]), _yes(row["filter_twins"]),
+                      row["description"], row["source"])  # fmt: skip
+    Console().print(table)
+
+
+def estimators_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Each estimator `shiftnas eval` and `search.evaluator.name` take: what it is, its source."""
+    from shiftnas.search.evaluators import list_evaluators
+
+    rows = {name: asdict(ESTIMATORS.get(name, UNDESCRIBED)) for name in list_evaluators()}
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="estimators (lower score = better network)")
+    for column in ("name", "what it is", "source"):
+        table.add_column(column, overflow="fold")
+    for name, row in rows.items():
+        table.add_row(name, row["description"], row["source"])
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Runtimes shared by export and profiling: ONNX export, ONNX Runtime sessions, parity checks."""

@@ -1,0 +1,102 @@
+"""The skeleton settings of every search space, in one torch-free module.
+
+A config names its space and skeleton (`space: {name: mbv3, ...}`); loading it must not build
+networks or import torch, so each space's settings model lives here and its code beside it
+(`mbv3.py`, `nb201.py`, ...) imports it. Add a space's settings here and to
+`pipeline.config.SpaceConfig` to make it configurable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def with_overrides(
+    cls: type[SettingsT], settings: SettingsT | None, overrides: dict[str, Any]
+) -> SettingsT:
+    """`settings` (or the defaults of `cls`) with `overrides` applied and validated again.
+
+    Raises pydantic.ValidationError when an override is out of range or unknown."""
+    if settings is None and not overrides:
+        return cls()
+    if not overrides:
+        return settings  # type: ignore[return-value]
+    base = (settings or cls()).model_dump()
+    return cls(**{**base, **overrides})
+
+
+class LayerSetting(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    channels: int = Field(gt=0, le=4096)
+    stride: int = Field(ge=1, le=2)
+
+
+def _default_layers() -> list[LayerSetting]:
+    # (channels, stride) for 32x32 inputs: three subsamplings leave a 4x4 map for the head.
+    # Random subnets then have 0.5-1.1M parameters (median 0.86M) and 38-63M MACs (5-95%).
+    plan = [
+        (16, 1),
+        (24, 1),
+        (24, 1),
+        (32, 2),
+        (32, 1),
+        (32, 1),
+        (64, 2),
+        (64, 1),
+        (64, 1),
+        (96, 1),
+        (96, 1),
+        (128, 2),
+    ]
+    return [LayerSetting(channels=c, stride=s) for c, s in plan]
+
+
+class Mbv3Settings(BaseModel):
+    """Skeleton of the `mbv3` space; the defaults put typical subnets at about 0.5-1M parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["mbv3"] = "mbv3"
+    input_size: int = Field(default=32, ge=8, le=1024)
+    in_channels: int = Field(default=3, ge=1, le=16)
+    num_classes: int = Field(default=10, ge=2, le=100_000)
+    stem_channels: int = Field(default=16, gt=0, le=1024)
+    stem_stride: int = Field(default=1, ge=1, le=2)
+    layers: list[LayerSetting] = Field(default_factory=_default_layers, min_length=1)
+    head_channels: int = Field(default=512, gt=0, le=8192)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+
+
+class Nb201Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["nb201"] = "nb201"
+    channels: int = Field(default=16, ge=1, le=1024)  # C of the first stage
+    cells_per_stage: int = Field(default=5, ge=1, le=64)  # N
+    input_size: int = Field(default=32, ge=8, le=1024)
+    in_channels: int = Field(default=3, ge=1, le=16)
+    num_classes: int = Field(default=10, ge=2, le=100_000)
+
+
+class DartsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["darts"] = "darts"
+    channels: int = Field(default=10, ge=2, le=1024)  # initial channels (C)
+    layers: int = Field(default=5, ge=3, le=100)  # cells in the network
+    stem_multiplier: int = Field(default=3, ge=1, le=8)
+    input_size: int = Field(default=32, ge=8, le=1024)
+    in_channels: int = Field(default=3, ge=1, le=16)
+    num_classes: int = Field(default=10, ge=2, le=100_000)
+
+
+class MacroSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["macro"] = "macro"
+    channels: int = Field(default=32, ge=1, le=4096)
+    phases: int = Field(default=3, ge=1, le=6)
+    nodes: int = Field(default=6, ge=2, le=12)  # searchable nodes per phase
+    input_size: int = Field(default=32, ge=8, le=1024)
+    in_channels: int = Field(default=3, ge=1, le=16)
+    num_classes: int = Field(default=10, ge=2, le=100_000)

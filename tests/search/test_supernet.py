@@ -1,0 +1,78 @@
+from collections import Counter
+
+import numpy as np
+import torch
+
+from shiftnas.search import Arch
+from shiftnas.search.bn import recalibrate_bn
+from shiftnas.search.spaces import CANDIDATES
+from shiftnas.search.supernet import Mbv3Supernet, fair_paths, uniform_path
+from shiftnas.training import TrainContext
+from shiftnas.training.supernet import supernet_step
+
+
+def test_fair_paths_use_every_candidate_of_every_layer_once(tiny_space):
+    paths = fair_paths(tiny_space, np.random.default_rng(0))
+    assert len(paths) == 13
+    for layer in range(tiny_space.num_layers):
+        assert sorted(p.genome[layer] for p in paths) == list(range(13))
+    assert len(uniform_path(tiny_space, np.random.default_rng(0))) == 1
+
+
+def test_one_fair_step_runs_each_candidate_module_once_per_candidate(tiny_space):
+    """Count real module calls during one training step: on the stride-2 layer each of the 13
+    ops runs once; on the stride-1 layer an op and its filter twin are one module, run twice."""
+    torch.manual_seed(0)
+    supernet = Mbv3Supernet(tiny_space)
+    calls: Counter = Counter()
+    for layer, ops in enumerate(supernet.layers):
+        for key, op in ops.items():
+            op.register_forward_hook(lambda *_, k=(layer, key): calls.update([k]))
+    step = supernet_step(tiny_space, "fair", seed=0, label_smoothing=0.0)
+    x, y = torch.randn(4, 3, 16, 16), torch.randint(0, 10, (4,))
+    step(supernet, x, y, 0, TrainContext(torch.device("cpu"), amp=False))
+    assert {calls[(1, str(g))] for g in range(13)} == {1}  # stride-2 layer: 13 distinct ops
+    expected = Counter(str(tiny_space.canonical_gene(0, c.index)) for c in CANDIDATES)
+    assert {k: calls[(0, k)] for k in expected} == dict(expected)
+    # every op of every layer received a gradient from that single step
+    for ops in supernet.layers:
+        for op in ops.values():
+            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in op.parameters())
+
+
+def _randomise_bn(module):
+    generator = torch.Generator().manual_seed(1)
+    for m in module.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+
+
+def test_extracted_network_equals_supernet_path(tiny_space):
+    torch.manual_seed(0)
+    supernet = Mbv3Supernet(tiny_space)
+    _randomise_bn(supernet)
+    supernet.eval()
+    x = torch.randn(8, 3, 16, 16)
+    for genome in [(0, 1), (11, 12), (12, 7), (5, 4)]:
+        arch = tiny_space.canonical(Arch("mbv3", genome))
+        network = supernet.extract(arch).eval()
+        assert type(network).__name__ == "Mbv3Network"
+        with torch.no_grad():
+            diff = (supernet(x, arch) - network(x)).abs().max().item()
+        assert diff <= 1e-5
+        # after recalibrating BN on the same batches, both still agree
+        batches = [torch.randn(8, 3, 16, 16) for _ in range(3)]
+        recalibrate_bn(network, network, batches)
+        recalibrate_bn(supernet, lambda t, a=arch: supernet(t, a), batches)
+        with torch.no_grad():
+            assert (supernet(x, arch) - network(x)).abs().max().item() <= 1e-5
+
+
+def test_extracted_network_owns_its_weights(tiny_space):
+    supernet = Mbv3Supernet(tiny_space)
+    network = supernet.extract(Arch("mbv3", (0, 1)))
+    with torch.no_grad():
+        for p in network.parameters():
+            p.add_(1.0)
+    assert not torch.equal(network.stem[0].weight, supernet.stem[0].weight)

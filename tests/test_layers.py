@@ -36,9 +36,9 @@ def top_package(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def imports_of(path: Path) -> list[str]:
+def imports_of(path: Path, src: Path = SRC) -> list[str]:
     """Absolute names of every shiftnas module `path` imports, relative imports resolved."""
-    module = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+    module = ".".join(path.relative_to(src.parent).with_suffix("").parts)
     package = (
         module.rsplit(".", 1)[0] if path.name != "__init__.py" else module[: -len(".__init__")]
     )
@@ -55,18 +55,18 @@ def imports_of(path: Path) -> list[str]:
     return [name for name in found if name == "shiftnas" or name.startswith("shiftnas.")]
 
 
-def upward_imports() -> list[str]:
+def upward_imports(src: Path = SRC) -> list[str]:
     bad = []
-    for path in sorted(SRC.rglob("*.py")):
-        here = top_package(".".join(path.relative_to(SRC.parent).with_suffix("").parts))
+    for path in sorted(src.rglob("*.py")):
+        here = top_package(".".join(path.relative_to(src.parent).with_suffix("").parts))
         if here in ("", "__init__"):
             continue  # the package's own __init__ re-exports nothing but its version
-        for target in imports_of(path):
+        for target in imports_of(path, src):
             there = top_package(target)
             if there == "":
                 continue  # `shiftnas` itself: its version and the error class, below everything
             if there != here and RANK.get(there, len(LAYERS)) >= RANK[here]:
-                bad.append(f"{path.relative_to(SRC)} imports {target}")
+                bad.append(f"{path.relative_to(src)} imports {target}")
     return bad
 
 
@@ -82,17 +82,12 @@ def test_imports_point_down_only() -> None:
 
 def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     """The checker itself: a lazy import of the pipeline inside a training function is caught."""
-    global SRC
     fake = tmp_path / "shiftnas"
     (fake / "training").mkdir(parents=True)
     (fake / "training" / "x.py").write_text(
         "def f():\n    from shiftnas.pipeline.rundir import RunDir\n    from ..data import y\n"
     )
-    saved, SRC = SRC, fake
-    try:
-        assert upward_imports() == ["training/x.py imports shiftnas.pipeline.rundir"]
-    finally:
-        SRC = saved
+    assert upward_imports(fake) == ["training/x.py imports shiftnas.pipeline.rundir"]
 
 
 def test_loading_a_config_does_not_import_torch() -> None:

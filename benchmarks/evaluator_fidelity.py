@@ -81,6 +81,18 @@ def rank_quality(scores: np.ndarray, acc: np.ndarray) -> dict[str, float]:
     }
 
 
+def over_splits(scores: np.ndarray, acc: np.ndarray, splits: list) -> dict[str, Any]:
+    """Mean rank quality on the tune halves and on the holdout halves, and the worst holdout."""
+    tune = [rank_quality(scores[t], acc[t]) for t, _ in splits]
+    hold = [rank_quality(scores[h], acc[h]) for _, h in splits]
+
+    def mean(qs: list[dict[str, float]]) -> dict[str, float]:
+        return {k: round(float(np.mean([q[k] for q in qs])), 4) for k in qs[0]}
+
+    return {"tune": mean(tune), "holdout": mean(hold),
+            "holdout_min_spearman": min(q["spearman"] for q in hold)}  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--space", default="nb201")
@@ -95,9 +107,13 @@ def main() -> None:
     p.add_argument("--outside", type=int, default=60, help="networks not in the truth file")
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--reference", type=int, default=DEFAULT_REFERENCE, help="default's reference")
-    p.add_argument("--from-partial", type=Path, help="raw scores of an interrupted run")
+    p.add_argument(
+        "--resume", type=Path, help="raw scores file: read if it exists (only the missing "
+        "networks are scored), written as scores arrive"
+    )  # fmt: skip
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1, help="which development networks")
+    p.add_argument("--splits", type=int, default=5, help="random tune/holdout halvings")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/evaluator_fidelity.json")
     args = p.parse_args()
     started = time.time()
@@ -118,31 +134,24 @@ def main() -> None:
     ref_rng = np.random.default_rng(0 + 7_777)  # what RankEnsemble(seed=0) samples
     reference = [space.sample(ref_rng) for _ in range(args.reference)]
     methods = args.methods.split(",")
+    results: dict[str, dict[str, list[float]]] = {m: {} for m in methods}
+    partial = args.resume or Path("/tmp") / f"evaluator_fidelity.{os.getpid()}.partial.json"
+    if args.resume is not None and args.resume.exists():  # scores of an earlier, cut run
+        saved = json.loads(args.resume.read_text())
+        results = {m: saved.get(m, {}) for m in methods}
     tasks = []
     for m in sorted(methods, key=lambda m: m == "rwe_paper"):  # the slow one last
         archs = dev[: args.paper_n] if m == "rwe_paper" else list(dev)
-        if m in DEFAULT_MEMBERS:
-            archs += reference
-        if m != "rwe_paper":
-            archs += list(outside.values())
+        if m != "rwe_paper":  # any of them may be an ensemble member: ranked on the reference
+            archs += reference + list(outside.values())
+        archs = [a for a in dict.fromkeys(archs) if a.id not in results[m]]  # only what is missing
         extra = {}
         if m == "rwe_paper":
             extra = {"train_images": args.paper_images[0], "val_images": args.paper_images[1]}
         chunk = 5 if m == "rwe_paper" else 40
         for k in range(0, len(archs), chunk):
             tasks.append((m, args.space, [list(a.genome) for a in archs[k : k + chunk]], extra, 0))
-    results: dict[str, dict[str, list[float]]] = {m: {} for m in methods}
-    partial = Path("/tmp") / f"evaluator_fidelity.{os.getpid()}.partial.json"
-    if args.from_partial is not None:  # report from the raw scores of a run that was cut short
-        saved = json.loads(args.from_partial.read_text())
-        results = {m: saved.get(m, {}) for m in methods}
-
-        def complete(m: str) -> bool:
-            needed = [*dev, *outside.values(), *(reference if m in DEFAULT_MEMBERS else [])]
-            return all(x.id in results[m] for x in needed)
-
-        methods = [m for m in methods if complete(m) or (m == "rwe_paper" and results[m])]
-    else:
+    if tasks:
         with ProcessPoolExecutor(
             args.workers, initializer=_init_worker, initargs=(args.data_root, args.cache_dir)
         ) as pool:
@@ -154,8 +163,11 @@ def main() -> None:
                     flush=True,
                 )
 
-    half = np.random.default_rng(args.seed + 1).permutation(len(dev))
-    tune, hold = half[: len(dev) // 2], half[len(dev) // 2 :]
+    # protocol: `--splits` random halvings of the development networks; an ensemble is chosen
+    # by its mean Spearman on the tune halves and judged by its mean on the holdout halves
+    halves = [np.random.default_rng(args.seed + 1 + k).permutation(len(dev)) for k in
+              range(args.splits)]  # fmt: skip
+    splits = [(h[: len(dev) // 2], h[len(dev) // 2 :]) for h in halves]
     report: dict[str, Any] = {}
     for m in methods:
         archs = [x for x in dev if x.id in results[m]]
@@ -168,10 +180,7 @@ def main() -> None:
             float(np.mean([results[m][x.id][2] for x in archs])), 3
         )
         if len(archs) == len(dev):
-            entry["tune"], entry["holdout"] = (
-                rank_quality(sc[tune], a[tune]),
-                rank_quality(sc[hold], a[hold]),
-            )
+            entry.update(over_splits(sc, a, splits))
         report[m] = entry
 
     def ensemble(members: tuple[str, ...], archs: list[Arch], reference_size: int) -> np.ndarray:
@@ -186,8 +195,7 @@ def main() -> None:
             n=len(dev),
             members=list(DEFAULT_MEMBERS),
             reference=args.reference,
-            tune=rank_quality(sc[tune], acc[tune]),
-            holdout=rank_quality(sc[hold], acc[hold]),
+            **over_splits(sc, acc, splits),
         )
         for key, col in (("seconds_per_arch", 1), ("cpu_seconds_per_arch", 2)):
             entry[key] = round(
@@ -201,18 +209,14 @@ def main() -> None:
     # Rank ensembles of other member sets: chosen on the tune half, judged on the holdout half.
     pool_members = [m for m in methods if m != "rwe_paper"]
     combos = {}
-    for k in (2, 3, 4):
+    for k in (2, 3, 4, 5):
         for members in itertools.combinations(pool_members, k):
             sc = ensemble(members, dev, 0)
-            combos["+".join(members)] = (
-                rank_quality(sc[tune], acc[tune]),
-                rank_quality(sc[hold], acc[hold]),
-                rank_quality(sc, acc),
-            )
-    best = sorted(combos, key=lambda c: -combos[c][0]["spearman"])[:5]
-    report_combos = {
-        c: {"tune": combos[c][0], "holdout": combos[c][1], "all": combos[c][2]} for c in best
-    }
+            combos["+".join(members)] = over_splits(sc, acc, splits) | {
+                "all": rank_quality(sc, acc)
+            }
+    best = sorted(combos, key=lambda c: -combos[c]["tune"]["spearman"])[:8]
+    report_combos = {c: combos[c] for c in best}
 
     cols = [m for m in pool_members if m in results] + (["default"] if "default" in report else [])
 
@@ -256,8 +260,8 @@ def main() -> None:
         )
     for c in best:
         print(
-            f"ensemble {c}: tune {combos[c][0]['spearman']:.3f} "
-            f"holdout {combos[c][1]['spearman']:.3f}"
+            f"ensemble {c}: tune {combos[c]['tune']['spearman']:.3f} "
+            f"holdout {combos[c]['holdout']['spearman']:.3f}"
         )
     print(f"agreement: {json.dumps(agreement)}\nwrote {args.out}")
 

@@ -30,7 +30,7 @@ def evaluator(name: str, **settings) -> dict:
          "standardise_features, taps, train_images, val_images"),
         ({"search": evaluator("rwe", probe="lasso")},
          "search.evaluator.settings.probe: Input should be 'ridge' or 'sgd' (got 'lasso')"),
-        # the default ensemble forwards its settings to rwe, naswot, synflow and macs; macs
+        # the default ensemble forwards its settings to rwe, synflow, jacob_cov and macs; macs
         # takes no batch_size, so no forwarded key is common to all four
         ({"search": evaluator("default", batch_size=32)},
          "unknown key 'batch_size' for evaluator 'default'; allowed: members, reference, weights"),

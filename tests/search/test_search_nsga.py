@@ -219,3 +219,20 @@ def test_hypervolume_bounds_follow_the_documented_rules():
     # an estimator's "error" that is no fraction (a negated proxy) follows the data rule
     proxy_error = fixed_bounds([measure("error")], {}, np.array([[-40.0], [-10.0]]))
     assert proxy_error == {"error": (-40.0, -10.0 + 3.0)}
+
+
+def test_novel_offspring_spend_every_generation_on_unseen_networks(tmp_path):
+    space = small_space()
+    runs = {}
+    for novel in (False, True):
+        folder = tmp_path / str(novel)
+        runs[novel] = run_search(
+            space, measures(), settings(novel_offspring=novel, generations=8), folder, seed=2,
+            progress=False,
+        )  # fmt: skip
+        per_gen = [json.loads(x)["generation"] for x in (folder / "archive.jsonl").open()]
+        runs[novel] = [per_gen.count(g) for g in range(1, 9)]
+    # with novel offspring: 10 new networks in each of the 8 generations (80 distinct)
+    assert runs[True] == [10] * 8
+    # without: later generations re-propose networks already evaluated (cache hits)
+    assert sum(runs[False]) < 80 and runs[False][0] == 10

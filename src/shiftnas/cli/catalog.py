@@ -85,7 +85,7 @@ ESTIMATORS = {
     "params": Entry("parameters, negated: the 'bigger is better' baseline", _ZERO_COST),
     "ensemble": Entry("mean rank of the member estimators within one call", _ZERO_COST),
     "default": Entry(
-        "rwe + naswot + synflow + macs, ranked against 48 fixed random networks of the space",
+        "rwe + synflow + jacob_cov + macs, ranked against 48 fixed random networks of the space",
         "measured here (README, Performance estimators)",
     ),
 }

@@ -89,6 +89,9 @@ class SearchConfig(Section):
     # example uses 3) moves genes by more than one step often enough to matter
     mutation_eta: float = Field(default=3.0, gt=0.0, le=100.0)
     mutation_prob: float | None = Field(default=None, gt=0.0, le=1.0)  # per gene; None: 1/genes
+    # breed again any offspring whose network an earlier generation evaluated: each generation
+    # brings `population` networks not seen before (benchmarks/search_levers_nb201.py)
+    novel_offspring: bool = False
     objectives: list[SearchObjectiveConfig] = Field(
         default_factory=lambda: [
             SearchObjectiveConfig(name="error"),

@@ -6,7 +6,9 @@ algorithm: NSGA-II", IEEE Transactions on Evolutionary Computation 6(2):182-197 
 Binary tournament selection (pymoo's NSGA-II default: constraint violation first, then
 domination, then crowding), two-point crossover, polynomial mutation whose real-valued result is
 rounded back to integers, and duplicate elimination on canonical architectures: two genomes that
-build the same network (`space.canonical`) count as one.
+build the same network (`space.canonical`) count as one. With `novel=True` an offspring is also
+dropped (and another one bred) when its network was evaluated in an earlier generation, so every
+generation spends its whole population on networks the search has not seen.
 """
 
 from __future__ import annotations
@@ -92,6 +94,26 @@ class CanonicalGenomes:
         return np.array([a.genome for a in self.problem.archs(pop.get("X"))], dtype=float)
 
 
+class NovelGenomes(DefaultDuplicateElimination):
+    """Duplicates on canonical genomes; with `novel`, also every network in `evaluated` (filled
+    by the search after each generation, and pickled with the algorithm in its checkpoint)."""
+
+    def __init__(self, problem: ArchProblem, novel: bool) -> None:
+        super().__init__(func=CanonicalGenomes(problem))
+        self.novel = novel
+        self.evaluated: set[tuple[int, ...]] = set()
+
+    def record(self, archs: list[Arch]) -> None:
+        self.evaluated.update(a.genome for a in archs)
+
+    def _do(self, pop, other, is_duplicate):  # type: ignore[no-untyped-def]
+        is_duplicate = super()._do(pop, other, is_duplicate)
+        if other is None and self.novel and self.evaluated and len(pop):  # pass on the new ones
+            keys = self.func(pop).astype(int)
+            is_duplicate |= np.array([tuple(k) in self.evaluated for k in keys], dtype=bool)
+        return is_duplicate
+
+
 def make_nsga2(
     space: SearchSpace,
     n_obj: int,
@@ -102,6 +124,7 @@ def make_nsga2(
     crossover_prob: float = 0.9,
     mutation_eta: float = 3.0,
     mutation_prob: float | None = None,
+    novel: bool = False,
 ) -> NSGA2:
     """A set-up NSGA-II ready for `ask()`; `generations` counts the initial population as 1."""
     problem = ArchProblem(space, n_obj, n_constr)
@@ -112,7 +135,7 @@ def make_nsga2(
         crossover=TwoPointCrossover(prob=crossover_prob),
         mutation=PM(prob=1.0, prob_var=mutation_prob, eta=mutation_eta, repair=repair),
         repair=repair,
-        eliminate_duplicates=DefaultDuplicateElimination(func=CanonicalGenomes(problem)),
+        eliminate_duplicates=NovelGenomes(problem, novel),
     )
     algorithm.setup(problem, termination=get_termination("n_gen", generations), seed=seed)
     return algorithm

@@ -132,6 +132,8 @@ def run_search(
                 break
             archs = algorithm.problem.archs(pop.get("X"))
             values = engine.evaluate(archs, state.generation + 1)
+            if hasattr(algorithm.eliminate_duplicates, "record"):  # (older checkpoints: no)
+                algorithm.eliminate_duplicates.record(archs)
             F = _objective_matrix(values, names)
             extra = {"G": _constraint_matrix(values, budgets)} if budgets else {}
             PymooEvaluator().eval(StaticProblem(algorithm.problem, F=F, **extra), pop)
@@ -160,6 +162,7 @@ def _new_state(
         space, n_obj, n_constr, population=settings.population,
         generations=settings.generations, seed=seed, crossover_prob=settings.crossover_prob,
         mutation_eta=settings.mutation_eta, mutation_prob=settings.mutation_prob,
+        novel=settings.novel_offspring,
     )  # fmt: skip
     return SearchState(algorithm, bounds=None, generation=0)
 
@@ -214,7 +217,9 @@ def _bind(
                         "mutation_eta",
                         "mutation_prob",
                         "skip_infeasible",
-                    },
+                    }
+                    # only when set: folders written before the setting existed still resume
+                    | ({"novel_offspring"} if settings.novel_offspring else set()),
                 ),
                 # where the values come from: cached values of another evaluator are no cache
                 "sources": settings.model_dump(

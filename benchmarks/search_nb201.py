@@ -115,6 +115,7 @@ def one_seed(args: argparse.Namespace, space: Any, truth: Truth, seed: int) -> d
     ms = measures(space, args.evaluator, seed, args.cache_dir)
     settings = SearchConfig(
         population=args.population, generations=args.generations, workers=args.workers,
+        novel_offspring=args.novel, mutation_eta=args.mutation_eta,
         evaluator=SearchEvaluatorConfig(name=args.evaluator),
         objectives=[SearchObjectiveConfig(name="error", bounds=(0.0, 1.0)),
                     SearchObjectiveConfig(name="macs")],
@@ -171,9 +172,16 @@ def estimate_hv(records: list[dict[str, Any]], truth: Truth) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--population", type=int, default=32)
-    p.add_argument("--generations", type=int, default=20)
+    # chosen on the synflow lookup table (benchmarks/search_levers_nb201.py): population 20,
+    # novel offspring, mutation eta 10 found the most of the exact front at 640 networks
+    p.add_argument("--population", type=int, default=20)
+    p.add_argument("--generations", type=int, default=32)
+    p.add_argument("--mutation-eta", type=float, default=10.0)
     p.add_argument("--evaluator", default="default")
+    p.add_argument(
+        "--novel", action=argparse.BooleanOptionalAction, default=True,
+        help="search.novel_offspring: every generation brings `population` unseen networks",
+    )  # fmt: skip
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--cache-dir", default="/tmp/shiftnas-cache")
     p.add_argument("--run-dir", type=Path, default=Path("/tmp/shiftnas-bench-search-nb201"))
@@ -193,7 +201,9 @@ def main() -> None:
             "benchmark": "search_nb201",
             "evaluator": args.evaluator,
             "settings": {"population": args.population, "generations": args.generations,
-                         "workers": args.workers, "data": "CIFAR-10 JPEG train split, "
+                         "workers": args.workers, "novel_offspring": args.novel,
+                         "mutation_eta": args.mutation_eta,
+                         "data": "CIFAR-10 JPEG train split, "
                          "shuffled with the seed; estimator seeded with the run's seed"},
             "truth": {"file": DEV.name, "networks": len(truth.acc),
                       "true_front": [{"arch": space.to_string(truth.arch[i]),

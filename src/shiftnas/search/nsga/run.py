@@ -6,7 +6,9 @@ Files in `out_dir` (the run's `search/` folder):
   archive.jsonl   every evaluated network and its measures (the cache, also across resume)
   checkpoint.pkl  the algorithm after the last completed generation (atomic)
   metrics.jsonl   per generation: normalised hypervolume, front size, best of each objective
-  pareto.json     the final front; pareto.png its pairwise scatter
+  pareto.json     the final front: the non-dominated feasible networks among everything
+                  evaluated (`population_front`: those of the last population); pareto.png
+                  its pairwise scatter
 Kill it at any point and call it again with the same arguments: it goes on from the last
 completed generation, takes every network already evaluated from the archive, and ends with the
 same front and archive as an uninterrupted run. Calling it with more `generations` extends a
@@ -263,18 +265,17 @@ def _finish(
 ) -> SearchResult:
     records = archive.all()
     check_some_feasible(budgets, [r["objectives"] for r in records])  # archive and checkpoint kept
-    pop = state.algorithm.pop
-    archs = state.algorithm.problem.archs(pop.get("X"))
-    F, feasible = pop.get("F"), pop.get("feas")
-    front, seen = [], set()
-    for i in front_indices(F, feasible):
-        if archs[i].id not in seen:
-            seen.add(archs[i].id)
-            front.append(archive.records[archs[i].id])
-    front.sort(key=lambda r: [r["objectives"][n] for n in names])
+    # the front is taken from every network evaluated, not only the last population: NSGA-II's
+    # crowding truncation drops non-dominated networks (benchmarks/search_levers_nb201.py)
     all_F = _objective_matrix([r["objectives"] for r in records], names)
     all_feasible = np.array([_feasible(r["objectives"], budgets) for r in records], bool)
-    archive_front = [records[i]["id"] for i in front_indices(all_F, all_feasible)]
+    front = [records[i] for i in front_indices(all_F, all_feasible)]
+    front.sort(key=lambda r: [r["objectives"][n] for n in names])
+    pop = state.algorithm.pop
+    archs = state.algorithm.problem.archs(pop.get("X"))
+    population_front = list(
+        dict.fromkeys(archs[i].id for i in front_indices(pop.get("F"), pop.get("feas")))
+    )
     last = list(read_jsonl(out_dir / "metrics.jsonl"))
     hv = float(last[-1]["hypervolume"]) if last else 0.0
     payload = {
@@ -294,7 +295,8 @@ def _finish(
             }
             for r in front
         ],
-        "archive_front": archive_front,
+        "archive_front": [r["id"] for r in front],  # the same networks as `front`
+        "population_front": population_front,
         "stopped": stopped,
     }
     write_pareto_json(out_dir / "pareto.json", payload)

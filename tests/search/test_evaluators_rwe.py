@@ -76,3 +76,17 @@ def test_rwe_on_every_space(shapes) -> None:
             "rwe", space=s, data=shapes, seed=0, train_images=128, val_images=64, proxy={}
         )
         assert 0.0 <= ev.evaluate([s.sample(np.random.default_rng(0))])[0] < 1.0
+
+
+def test_rwe_says_when_the_split_is_smaller_than_asked(shapes, space, caplog) -> None:
+    train = len(shapes.train)  # 320 minus the validation share
+    ev = get_evaluator("rwe", space=space, data=shapes, seed=0, train_images=10_000, proxy={})
+    with caplog.at_level("WARNING", logger="shiftnas.search"):
+        got, _ = ev.splits()
+    assert len(got) == train
+    assert f"the train split has {train} images, fewer than the 10000 asked for" in caplog.text
+    caplog.clear()
+    enough = get_evaluator("rwe", space=space, data=shapes, seed=0, train_images=train, proxy={})
+    with caplog.at_level("WARNING", logger="shiftnas.search"):
+        enough.splits()
+    assert caplog.text == ""  # the validation split is not used by the default objective

@@ -20,6 +20,7 @@ worse still.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 import torch
@@ -37,6 +38,8 @@ from shiftnas.search.evaluators.scoring import (
     require_data,
 )
 from shiftnas.search.space import SearchSpace, get_space
+
+log = logging.getLogger("shiftnas.search")
 
 # The reduced proxy network `rwe` builds in each space (settings overrides); same genome.
 PROXY_SETTINGS: dict[str, dict[str, Any]] = {
@@ -97,6 +100,16 @@ class RweEvaluator(ScoringEvaluator):
                 subsample(data.train, self.train_images, self.seed),
                 subsample(data.val, self.val_images, self.seed + 1),
             )
+            used = [("train", self.train_images, self._splits[0])]
+            if self.objective == "val_error":  # the other objectives use no validation images
+                used.append(("val", self.val_images, self._splits[1]))
+            for split, asked, got in used:
+                if asked is not None and asked > len(got):
+                    log.warning(
+                        "rwe: the %s split has %d images, fewer than the %d asked for: the probe "
+                        "uses all %d (set train_images/val_images to silence this)",
+                        split, len(got), asked, len(got),
+                    )  # fmt: skip
         return self._splits
 
     def features(self, arch: Arch) -> tuple[torch.Tensor, torch.Tensor | None]:

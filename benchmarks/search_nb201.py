@@ -75,14 +75,16 @@ def measures(space: Any, name: str, seed: int, cache_dir: str | None) -> list[Me
 class Clock:
     """Wall seconds of one piece of work, summed over a killed and a resumed invocation."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, record: bool = True) -> None:
+        self.path, self.record = path, record
 
     def __enter__(self) -> Clock:
         self.start = time.time()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not self.record:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, self.total + time.time() - self.start)
 
@@ -120,13 +122,15 @@ def one_seed(args: argparse.Namespace, space: Any, truth: Truth, seed: int) -> d
         objectives=[SearchObjectiveConfig(name="error", bounds=(0.0, 1.0)),
                     SearchObjectiveConfig(name="macs")],
     )  # fmt: skip
-    with Clock(folder / "search_wall_seconds.json") as search_clock:
+    record = not args.report_only
+    with Clock(folder / "search_wall_seconds.json", record) as search_clock:
         # made (and its reference networks scored) before a pool forks: workers inherit it;
         # this one-off setup counts in the search's wall time
-        ms[0].make()([space.sample(np.random.default_rng(seed))])
+        if not args.report_only:
+            ms[0].make()([space.sample(np.random.default_rng(seed))])
         result = run_search(space, ms, settings, folder / "search", seed, progress=True)
     found = Archive(folder / "search" / "archive.jsonl")
-    with Clock(folder / "random_wall_seconds.json") as random_clock:
+    with Clock(folder / "random_wall_seconds.json", record) as random_clock:
         rand = random_search(space, found, len(found), folder / "random", seed, ms, args.workers)
     metrics = list(read_jsonl(folder / "search" / "metrics.jsonl"))
 
@@ -148,6 +152,11 @@ def one_seed(args: argparse.Namespace, space: Any, truth: Truth, seed: int) -> d
         "wall_seconds": round(search_clock.total, 1),
         "random_wall_seconds": round(random_clock.total, 1),
         "hypervolume_per_generation": [round(m["hypervolume"], 5) for m in metrics],
+        # Zitzler's coverage: the share of one front weakly dominated by a member of the other
+        "coverage_in_estimated_objectives": {
+            "search_covers_random": coverage(front, random_front),
+            "random_covers_search": coverage(random_front, front),
+        },
         "estimate_hypervolume": {
             "search": estimate_hv(front, truth),
             "random": estimate_hv(random_front, truth),
@@ -157,6 +166,15 @@ def one_seed(args: argparse.Namespace, space: Any, truth: Truth, seed: int) -> d
             "random": truth.judge([r["id"] for r in random_front], list(rand.records)),
         },
     }
+
+
+def coverage(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> float:
+    """C(A, B): the fraction of B's members weakly dominated by some member of A (Zitzler &
+    Thiele 1999, IEEE TEC 3(4)), in the search's objectives (estimate, MACs)."""
+    pa = np.array([[r["objectives"]["error"], r["objectives"]["macs"]] for r in a])
+    pb = np.array([[r["objectives"]["error"], r["objectives"]["macs"]] for r in b])
+    covered = [bool(np.any(np.all(pa <= x, axis=1))) for x in pb]
+    return round(float(np.mean(covered)), 4) if covered else 0.0
 
 
 def estimate_hv(records: list[dict[str, Any]], truth: Truth) -> float:
@@ -184,6 +202,10 @@ def main() -> None:
     )  # fmt: skip
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--cache-dir", default="/tmp/shiftnas-cache")
+    p.add_argument(
+        "--report-only", action="store_true",
+        help="judge finished runs again from their archives: nothing is evaluated or timed",
+    )  # fmt: skip
     p.add_argument("--run-dir", type=Path, default=Path("/tmp/shiftnas-bench-search-nb201"))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/search_nb201.json")
     args = p.parse_args()

@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,23 @@ from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS, DEFAULT_REFEREN
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "benchmarks" / "nb201_cifar10_dev.csv"
+
+
+def read_scores(path: Path) -> dict[str, dict[str, float]]:
+    """method -> canonical id -> raw score, from `evaluator_fidelity.py --resume FILE`."""
+    return {m: {i: v[0] for i, v in s.items()} for m, s in json.loads(path.read_text()).items()}
+
+
+def default_scores(space: Any, raw: dict[str, dict[str, float]], ids: list[str]) -> dict:
+    """`default`'s score of each id, computed as `RankEnsemble(seed=0)` does: each member's
+    rank among its 48 reference networks, averaged."""
+    rng = np.random.default_rng(7_777)  # the reference networks of RankEnsemble(seed=0)
+    reference = [space.sample(rng).id for _ in range(DEFAULT_REFERENCE)]
+    ranks = [
+        reference_rank(np.array([raw[m][i] for i in ids]), np.array([raw[m][r] for r in reference]))
+        for m in DEFAULT_MEMBERS
+    ]
+    return dict(zip(ids, np.mean(ranks, axis=0).tolist(), strict=True))
 
 
 def main() -> None:
@@ -46,17 +64,9 @@ def main() -> None:
         return
     space = get_space("nb201")
     truth = Truth(space, DEV)
-    raw = {
-        m: {i: v[0] for i, v in s.items()} for m, s in json.loads(args.scores.read_text()).items()
-    }
+    raw = read_scores(args.scores)
     ids = [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
-    rng = np.random.default_rng(7_777)  # the reference networks of RankEnsemble(seed=0)
-    reference = [space.sample(rng).id for _ in range(DEFAULT_REFERENCE)]
-    ranks = [
-        reference_rank(np.array([raw[m][i] for i in ids]), np.array([raw[m][r] for r in reference]))
-        for m in DEFAULT_MEMBERS
-    ]
-    estimators = {"default": dict(zip(ids, np.mean(ranks, axis=0), strict=True))}
+    estimators = {"default": default_scores(space, raw, ids)}
     # macs and params are left out: as the error objective beside MACs every network is on
     # their front (-MACs against MACs), so their "front" is the whole file
     estimators |= {m: {i: raw[m][i] for i in ids} for m in raw if m not in ("macs", "params")}

@@ -1,0 +1,173 @@
+"""Does a short training rank the networks near `default`'s front better than `default` itself?
+
+A pilot for a multi-fidelity step (issue 15). `estimator_front_nb201.py` shows that even an
+exhaustive search with `default` reaches about 0.92 of the true front's hypervolume on NB201's
+development networks: the estimate, not the search, is the limit. Here the development networks
+nearest `default`'s front (its first non-dominated layers of (estimate, MACs), at least
+`--candidates` of them) are each trained briefly on CIFAR-10 as a reduced proxy network (`rwe`'s
+proxy: C=8, 2 cells per stage, same genome): `--steps` SGD steps of batch 64 from a seeded
+init, then accuracy on 2,000 validation images. Reported: Spearman against the true accuracy
+within the candidates for `default`, the short training and their mean rank; and the true
+hypervolume of the front each of them picks among the candidates. One process per worker, one
+torch thread each; each result is appended to `--work` as it comes (kill and rerun: resumes).
+
+    nohup nice .venv/bin/python benchmarks/multifidelity_nb201.py > /tmp/mf.log 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_info
+from _nb201_truth import Truth, estimated_front
+from estimator_front_nb201 import DEV, ROOT, default_scores, read_scores
+from search_nb201 import CIFAR
+
+from shiftnas.data import load_data
+from shiftnas.data.settings import DataConfig
+from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic
+from shiftnas.search import Arch, get_space
+
+_DATA: Any = None
+
+
+def _init() -> None:
+    global _DATA
+    torch.set_num_threads(1)
+    config = DataConfig(dataset="imagefolder", root=CIFAR, cache_dir="/tmp/shiftnas-cache")
+    _DATA = load_data(config, 0)
+
+
+def train_briefly(task: tuple[list[int], int, float, int]) -> dict[str, Any]:
+    """`steps` SGD steps (momentum 0.9, cosine lr, weight decay 5e-4, flips) on the proxy
+    network; its accuracy on the first 2,000 validation images (fraction) and the seconds."""
+    genome, steps, lr, seed = task
+    wall, cpu = time.perf_counter(), time.process_time()
+    space = get_space("nb201", channels=8, cells_per_stage=2)
+    torch.manual_seed(seed)
+    net = space.build(Arch("nb201", tuple(genome)))
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / steps))
+    )
+    mean = torch.tensor(_DATA.mean).view(1, -1, 1, 1)
+    std = torch.tensor(_DATA.std).view(1, -1, 1, 1)
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(_DATA.train), generator=g)
+    net.train()
+    for t in range(steps):
+        idx = order[(t * 64) % len(order) :][:64]
+        x = (_DATA.train.images[idx].float() / 255 - mean) / std
+        flip = torch.rand(len(idx), generator=g) < 0.5
+        x[flip] = x[flip].flip(-1)
+        loss = torch.nn.functional.cross_entropy(net(x), _DATA.train.labels[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    net.eval()
+    correct = 0
+    with torch.no_grad():
+        for k in range(0, 2000, 500):
+            x = (_DATA.val.images[k : k + 500].float() / 255 - mean) / std
+            correct += int((net(x).argmax(1) == _DATA.val.labels[k : k + 500]).sum())
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    return {"genome": genome, "val_acc": correct / 2000, "last_loss": float(loss),
+            "seconds": seconds, "cpu_seconds": cpu_seconds}  # fmt: skip
+
+
+def candidates(scores: dict[str, float], truth: Truth, k: int) -> list[str]:
+    """The first non-dominated layers of (estimate, MACs) until at least `k` networks."""
+    left = {i: {"id": i, "objectives": {"error": s, "macs": truth.macs(truth.arch[i])}}
+            for i, s in scores.items()}  # fmt: skip
+    picked: list[str] = []
+    while len(picked) < k and left:
+        layer = [r["id"] for r in estimated_front(list(left.values()))]
+        picked += layer
+        for i in layer:
+            del left[i]
+    return picked
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--candidates", type=int, default=40)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--scores", type=Path, default=ROOT / "benchmarks/results/evaluator_scores_nb201_dev.json"
+    )
+    p.add_argument("--work", type=Path, default=Path("/tmp/multifidelity_nb201.jsonl"))
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/multifidelity_nb201.json")
+    args = p.parse_args()
+    if not DEV.exists() or not CIFAR.exists():
+        print(f"skipped: needs {DEV} and {CIFAR}")
+        return
+    space = get_space("nb201")
+    truth = Truth(space, DEV)
+    raw = read_scores(args.scores)
+    ids = [
+        i for i in truth.acc if all(i in raw[m] for m in ("rwe", "synflow", "jacob_cov", "macs"))
+    ]
+    default = default_scores(space, raw, ids)
+    chosen = candidates(default, truth, args.candidates)
+    done = {tuple(r["genome"]): r for r in read_jsonl(args.work) if r["steps"] == args.steps}
+    todo = [truth.arch[i].genome for i in chosen if truth.arch[i].genome not in done]
+    print(f"{len(chosen)} candidates, {len(todo)} to train ({args.steps} steps each)", flush=True)
+    if todo:
+        with ProcessPoolExecutor(args.workers, initializer=_init) as pool:
+            tasks = [(list(g), args.steps, args.lr, 0) for g in todo]
+            for row in pool.map(train_briefly, tasks):
+                row["steps"] = args.steps
+                append_jsonl(args.work, row)
+                done[tuple(row["genome"])] = row
+                print(f"  {len(done)}/{len(chosen)}: val acc {row['val_acc']:.3f} "
+                      f"({row['seconds']:.0f} s)", flush=True)  # fmt: skip
+    short = {i: -done[truth.arch[i].genome]["val_acc"] for i in chosen}
+    acc = np.array([truth.acc[i] for i in chosen])
+    d = np.array([default[i] for i in chosen])
+    s = np.array([short[i] for i in chosen])
+    mixed = (stats.rankdata(d) + stats.rankdata(s)) / 2
+    results = {}
+    for name, sc in (("default", d), ("short training", s), ("mean rank of both", mixed)):
+        records = [{"id": i, "objectives": {"error": float(v), "macs": truth.macs(truth.arch[i])}}
+                   for i, v in zip(chosen, sc, strict=True)]  # fmt: skip
+        judged = truth.judge([r["id"] for r in estimated_front(records)], chosen)
+        results[name] = {
+            "spearman_within_candidates": round(float(stats.spearmanr(-sc, acc).statistic), 4),
+            "front_hypervolume_ratio": judged["hypervolume_ratio_front"],
+            "true_front_members_found": len(judged["true_front_members_found"]),
+            "front_members": judged["front_members"],
+        }
+        print(f"{name:20} rho {results[name]['spearman_within_candidates']:.3f}  front HV "
+              f"{judged['hypervolume_ratio_front']:.4f}  true front members "
+              f"{results[name]['true_front_members_found']}", flush=True)  # fmt: skip
+    rows = [done[truth.arch[i].genome] for i in chosen]
+    ceiling = truth.judge(chosen, chosen)["hypervolume_ratio_evaluated"]  # a perfect pick
+    write_json_atomic(args.out, {
+        "benchmark": "multifidelity_nb201", "candidates": len(chosen), "steps": args.steps,
+        "lr": args.lr, "proxy": {"channels": 8, "cells_per_stage": 2}, "batch_size": 64,
+        "candidates_hypervolume_ratio_ceiling": ceiling,
+        "true_front_members_among_candidates": len(set(chosen) & set(truth.front)),
+        "true_front_size": len(truth.front), "results": results,
+        "seconds_per_network": round(float(np.mean([r["seconds"] for r in rows])), 1),
+        "cpu_seconds_per_network": round(float(np.mean([r["cpu_seconds"] for r in rows])), 1),
+        "machine": machine_info(),
+    })  # fmt: skip
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -83,7 +83,7 @@ def train_briefly(task: tuple[list[int], int, float, int]) -> dict[str, Any]:
             x = (_DATA.val.images[k : k + 500].float() / 255 - mean) / std
             correct += int((net(x).argmax(1) == _DATA.val.labels[k : k + 500]).sum())
     seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
-    return {"genome": genome, "val_acc": correct / 2000, "last_loss": float(loss),
+    return {"genome": genome, "val_acc": correct / 2000, "last_loss": float(loss.detach()),
             "seconds": seconds, "cpu_seconds": cpu_seconds}  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from shiftnas.search.nsga import Measure, macs_measure, run_search
 from shiftnas.search.settings import SearchConfig, SearchEvaluatorConfig, SearchObjectiveConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from _nb201_truth import MacsModel, Truth, estimated_front  # noqa: E402
+from _nb201_truth import MacsModel, Truth, estimated_front
 
 
 def _search(space, data, out: Path, seed: int, workers: int):
@@ -64,7 +64,8 @@ def test_macs_model_matches_fvcore_and_truth_hypervolume_by_hand(tmp_path):
     for arch in archs:
         assert model(arch) == count_macs(space.build(arch), (1, 3, 32, 32))
     accs = [10.0, 60.0, 70.0, 80.0, 90.0]  # errors 90, 40, 30, 20, 10 %
-    rows = "\n".join(f"{i},{space.to_string(a)},{acc}" for i, (a, acc) in enumerate(zip(archs, accs)))
+    pairs = enumerate(zip(archs, accs, strict=True))
+    rows = "\n".join(f"{i},{space.to_string(a)},{acc}" for i, (a, acc) in pairs)
     csv = tmp_path / "dev.csv"
     csv.write_text("index,arch,cifar10_test_acc_200ep\n" + rows + "\n")
     truth = Truth(space, csv)
@@ -77,7 +78,7 @@ def test_macs_model_matches_fvcore_and_truth_hypervolume_by_hand(tmp_path):
     # the staircase by hand: each front point's slab up to the next point's MACs
     pts = [(40.0, m[1]), (30.0, m[2]), (20.0, m[3]), (10.0, m[4])]
     edges = [p[1] for p in pts[1:]] + [ref[1]]
-    by_hand = sum((ref[0] - e) * (right - mm) for (e, mm), right in zip(pts, edges))
+    by_hand = sum((ref[0] - e) * (right - mm) for (e, mm), right in zip(pts, edges, strict=True))
     assert truth.hypervolume(truth.front) == pytest.approx(by_hand)
     ids = [space.canonical(a).id for a in archs]
     judged = truth.judge([ids[1], ids[3], "not-in-the-file"], ids[:4])

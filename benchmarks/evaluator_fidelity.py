@@ -114,6 +114,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1, help="which development networks")
     p.add_argument("--splits", type=int, default=5, help="random tune/holdout halvings")
+    p.add_argument("--ensemble-from", help="comma-separated members for the ensemble search")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/evaluator_fidelity.json")
     args = p.parse_args()
     started = time.time()
@@ -208,6 +209,8 @@ def main() -> None:
         report["default"] = entry
     # Rank ensembles of other member sets: chosen on the tune half, judged on the holdout half.
     pool_members = [m for m in methods if m != "rwe_paper"]
+    if args.ensemble_from:  # ensembles only of these (other methods: single rows for comparison)
+        pool_members = [m for m in pool_members if m in args.ensemble_from.split(",")]
     combos = {}
     for k in (2, 3, 4, 5):
         for members in itertools.combinations(pool_members, k):

@@ -63,6 +63,11 @@ class Truth:
         worst = self.error_macs(self.front).max(axis=0)
         self.reference = 1.1 * worst
 
+    def records(self, scores: dict[str, float]) -> list[dict[str, Any]]:
+        """Archive-like records (id, objectives: error = the estimate, macs) of scored networks."""
+        return [{"id": i, "objectives": {"error": float(v), "macs": self.macs(self.arch[i])}}
+                for i, v in scores.items()]  # fmt: skip
+
     def error_macs(self, ids: Iterable[str]) -> np.ndarray:
         """`(N, 2)`: true error in %, MACs in millions."""
         rows = [[100.0 - self.acc[i], self.macs(self.arch[i]) / 1e6] for i in ids]

@@ -74,8 +74,7 @@ def main() -> None:
     results = {}
     print(f"{'estimator':34} {'front':>5} {'true front found':>16} {'HV ratio':>9} {'mean gap':>9}")
     for name, score in estimators.items():
-        records = [{"id": i, "objectives": {"error": score[i], "macs": truth.macs(truth.arch[i])}}
-                   for i in ids]  # fmt: skip
+        records = truth.records(score)
         front = [r["id"] for r in estimated_front(records)]
         judged = truth.judge(front, ids)
         found = len(judged["true_front_members_found"])

@@ -38,6 +38,7 @@ from shiftnas.data import load_data
 from shiftnas.data.settings import DataConfig
 from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic
 from shiftnas.search import Arch, get_space
+from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS
 
 _DATA: Any = None
 
@@ -89,8 +90,7 @@ def train_briefly(task: tuple[list[int], int, float, int]) -> dict[str, Any]:
 
 def candidates(scores: dict[str, float], truth: Truth, k: int) -> list[str]:
     """The first non-dominated layers of (estimate, MACs) until at least `k` networks."""
-    left = {i: {"id": i, "objectives": {"error": s, "macs": truth.macs(truth.arch[i])}}
-            for i, s in scores.items()}  # fmt: skip
+    left = {r["id"]: r for r in truth.records(scores)}
     picked: list[str] = []
     while len(picked) < k and left:
         layer = [r["id"] for r in estimated_front(list(left.values()))]
@@ -118,9 +118,7 @@ def main() -> None:
     space = get_space("nb201")
     truth = Truth(space, DEV)
     raw = read_scores(args.scores)
-    ids = [
-        i for i in truth.acc if all(i in raw[m] for m in ("rwe", "synflow", "jacob_cov", "macs"))
-    ]
+    ids = [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
     default = default_scores(space, raw, ids)
     chosen = candidates(default, truth, args.candidates)
     done = {tuple(r["genome"]): r for r in read_jsonl(args.work) if r["steps"] == args.steps}
@@ -142,8 +140,7 @@ def main() -> None:
     mixed = (stats.rankdata(d) + stats.rankdata(s)) / 2
     results = {}
     for name, sc in (("default", d), ("short training", s), ("mean rank of both", mixed)):
-        records = [{"id": i, "objectives": {"error": float(v), "macs": truth.macs(truth.arch[i])}}
-                   for i, v in zip(chosen, sc, strict=True)]  # fmt: skip
+        records = truth.records(dict(zip(chosen, sc, strict=True)))
         judged = truth.judge([r["id"] for r in estimated_front(records)], chosen)
         results[name] = {
             "spearman_within_candidates": round(float(stats.spearmanr(-sc, acc).statistic), 4),

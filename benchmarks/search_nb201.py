@@ -217,6 +217,13 @@ def main() -> None:
     truth = Truth(space, DEV)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs = {r["seed"]: r for r in old.get("runs", []) if old.get("evaluator") == args.evaluator}
+    unfinished = [
+        s for s in args.seeds if not (args.run_dir / f"seed-{s}/random/archive.jsonl").exists()
+    ]
+    if args.report_only and unfinished:  # report-only must not start evaluating
+        print(f"--report-only: seed {unfinished[0]} has no finished run in {args.run_dir}: "
+              "run it without --report-only first", file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     for seed in args.seeds:
         runs[seed] = one_seed(args, space, truth, seed)
         out = {

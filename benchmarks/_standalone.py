@@ -34,11 +34,24 @@ class Budget:
     val_fraction: float = 0.2
     batch_size: int = 128
     lr: float = 0.1
-    seed: int = 0
+    seed: int = 0  # the image subset, its validation split and (unless train_seed) the training
+    train_seed: int | None = None  # another initialisation and batch order on the same images
 
     @property
     def key(self) -> str:
-        return ";".join(f"{k}={v}" for k, v in asdict(self).items())
+        """The budget's name in the CSV; `train_seed` appears only when set, so rows written
+        before it existed keep their key."""
+        return ";".join(f"{k}={v}" for k, v in asdict(self).items() if v is not None)
+
+    @property
+    def training_seed(self) -> int:
+        return self.seed if self.train_seed is None else self.train_seed
+
+    @property
+    def folder(self) -> str:
+        """Where this budget's networks keep their checkpoints, under the work folder."""
+        seed = self.train_seed
+        return "standalone" if seed is None else f"standalone-train-seed{seed}"
 
     def data_config(self, preset: Any) -> Any:
         return preset.data.model_copy(
@@ -184,7 +197,7 @@ def train_standalone(genome: str, budget: Budget, work: Path, preset_path: Path 
     started, cpu = time.perf_counter(), time.process_time()
     done = retrain(
         space, arch, data, budget.retrain_config(preset), work / genome,
-        seed=budget.seed, progress=False,
+        seed=budget.training_seed, progress=False,
     )  # fmt: skip
     last = done.result.history[-1] if done.result.history else {}
     if "test_acc" not in last:  # finished earlier: evaluate the checkpoint again

@@ -30,6 +30,7 @@ import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -137,38 +138,54 @@ def correlations(truth: list[float], predictions: dict[str, list[float]]) -> dic
     return {"kendall_tau": tau, "spearman": rho}
 
 
+def truth_budgets(base: Budget, seeds: list[int]) -> list[Budget]:
+    """The ground truth's budgets: `base` for training seed 0, the same recipe on the same images
+    with another initialisation and batch order for each other seed."""
+    return [base if s == base.seed else replace(base, train_seed=s) for s in seeds]
+
+
 def run_training(
-    genomes: list[str], budget: Budget, fair_epochs: int, workers: int, work: Path, csv: Path
-) -> None:
-    done = read_rows(csv, budget)
-    todo = [g for g in genomes if g not in done]
-    print(f"{len(done)} networks already trained under this budget, {len(todo)} to go", flush=True)
+    genomes: list[str], budgets: list[Budget], fair_epochs: int, samplings: list[str],
+    workers: int, work: Path, csv: Path,
+) -> None:  # fmt: skip
+    todo = []
+    for budget in budgets:
+        done = read_rows(csv, budget)
+        todo += [(g, budget) for g in genomes if g not in done]
+        print(f"{budget.key}: {len(done)} networks trained, "
+              f"{sum(b == budget for _, b in todo)} to go", flush=True)  # fmt: skip
     with ProcessPoolExecutor(workers) as pool:
-        jobs = {pool.submit(train_one_supernet, s, fair_epochs, budget, work): s
-                for s in ("fair", "spos")}  # fmt: skip
-        jobs.update({pool.submit(train_standalone, g, budget, work / "standalone"): g
-                     for g in todo})  # fmt: skip
+        jobs = {pool.submit(train_one_supernet, s, fair_epochs, budgets[0], work): s
+                for s in samplings}  # fmt: skip
+        jobs.update({pool.submit(train_standalone, g, b, work / b.folder): g for g, b in todo})
         for future in as_completed(jobs):
             result = future.result()
             if isinstance(result, dict):
                 append_row(result, csv)
                 print(f"{result['arch']:>14} {result['macs'] / 1e6:6.2f}M MACs "
-                      f"test acc {result['test_acc']:.4f} ({result['cpu_seconds']:.0f} CPU-s)",
-                      flush=True)  # fmt: skip
+                      f"test acc {result['test_acc']:.4f} ({result['cpu_seconds']:.0f} CPU-s, "
+                      f"{time.strftime('%H:%M:%S')})", flush=True)  # fmt: skip
             else:
                 print(f"supernet {result} trained ({time.strftime('%H:%M:%S')})", flush=True)
 
 
 def report(
-    genomes: list[str], budget: Budget, bn_batches: int, settings: dict, work: Path, csv: Path
-) -> dict:
-    rows = read_rows(csv, budget)
-    have = [g for g in genomes if g in rows]
+    genomes: list[str], budgets: list[Budget], bn_batches: int, settings: dict, work: Path,
+    csv: Path,
+) -> dict:  # fmt: skip
+    """Correlations against the mean stand-alone test accuracy over the ground truth's seeds
+    (networks trained under every seed only), and how well the seeds agree with each other."""
+    budget = budgets[0]
+    by_seed = [read_rows(csv, b) for b in budgets]
+    have = [g for g in genomes if all(g in rows for rows in by_seed)]
+    rows = {g: {**by_seed[0][g], "test_acc": float(np.mean([r[g]["test_acc"] for r in by_seed]))}
+            for g in have}  # fmt: skip
     inherited = {s: inherited_accuracy(s, have, budget, work, bn_batches) for s in ("fair", "spos")}
     scores = default_scores(have, budget) if have else {}
     networks = [{
         "arch": g, "macs": rows[g]["macs"], "params": rows[g]["params"],
-        "standalone_test_acc": rows[g]["test_acc"],
+        "standalone_test_acc": round(rows[g]["test_acc"], 5),
+        "standalone_test_acc_by_seed": [r[g]["test_acc"] for r in by_seed],
         "fair_acc": inherited["fair"] and round(inherited["fair"][g], 4),
         "spos_acc": inherited["spos"] and round(inherited["spos"][g], 4),
         "default_score": round(scores[g], 4),
@@ -187,16 +204,27 @@ def report(
     for key in ("kendall_tau", "spearman"):
         result.setdefault(key, {})
         result[key] = {k: result[key].get(k) for k in PREDICTORS}  # None: not measured yet
+    seeds = [b.training_seed for b in budgets]
+    if len(budgets) > 1 and len(have) > 2:
+        # each predictor against each seed alone, and each seed against the first: the ceiling
+        # a predictor can reach against one noisy training
+        first = [n["standalone_test_acc_by_seed"][0] for n in networks]
+        result["per_truth_seed"] = {
+            str(s): correlations([n["standalone_test_acc_by_seed"][i] for n in networks],
+                                 {**ready, "seed_" + str(seeds[0]): first})
+            for i, s in enumerate(seeds)
+        }  # fmt: skip
     return {
-        **result, "n_networks": len(have), "n_planned": len(genomes),
+        **result, "n_networks": len(have), "n_planned": len(genomes), "truth_seeds": seeds,
         "supernets_finished": [s for s, v in inherited.items() if v is not None],
         "settings": settings, "networks": networks,
         "notes": (
             "ground truth: test accuracy (10,000 images) of each network trained stand-alone "
-            "under `settings.budget`; fair/spos: validation accuracy (4,000 images) on inherited "
-            "weights after BN recalibration; default: the training-free estimator (negated: lower "
-            "score = predicted better); macs/params: larger = predicted better; None = not "
-            "measured yet (training still running)"
+            "under `settings.budget`, averaged over `truth_seeds` (training seeds on the same "
+            "images; per_truth_seed: against each seed alone); fair/spos: validation accuracy "
+            "(4,000 images) on inherited weights after BN recalibration; default: the "
+            "training-free estimator (negated: lower score = predicted better); macs/params: "
+            "larger = predicted better; None = not measured yet (training still running)"
         ),
     }  # fmt: skip
 
@@ -208,9 +236,24 @@ def main() -> None:
     parser.add_argument("--bn-batches", type=int, default=10)
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--pool", type=int, default=400, help="random networks to stratify")
+    parser.add_argument(
+        "--truth-seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="training seeds of the ground truth (mean accuracy over them)",
+    )
+    parser.add_argument(
+        "--samplings",
+        nargs="+",
+        choices=("fair", "spos"),
+        default=["fair", "spos"],
+        help="supernets to train",
+    )
     add_training_arguments(parser, OUT, WORK)
     args = parser.parse_args()
     budget = Budget(epochs=args.epochs, train_images=args.train_images)
+    budgets = truth_budgets(budget, args.truth_seeds)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     settings = {"budget": budget.key, "strata": args.strata, "bn_batches": args.bn_batches,
@@ -229,8 +272,9 @@ def main() -> None:
     genomes = [space.to_string(a) for a in stratified_with_twins(space, args.strata, 0, args.pool)]
     started = time.perf_counter()
     if not args.report_only:
-        run_training(genomes, budget, args.supernet_epochs, args.workers, work, args.csv)
-    result = report(genomes, budget, args.bn_batches, settings, work, args.csv)
+        run_training(genomes, budgets, args.supernet_epochs, args.samplings, args.workers, work,
+                     args.csv)  # fmt: skip
+    result = report(genomes, budgets, args.bn_batches, settings, work, args.csv)
     result.update(report_seconds=round(time.perf_counter() - started, 1), machine=machine_info())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

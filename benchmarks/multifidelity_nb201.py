@@ -100,9 +100,48 @@ def candidates(scores: dict[str, float], truth: Truth, k: int) -> list[str]:
     return picked
 
 
+def judge(chosen: list[str], default: dict, done: dict, truth: Truth) -> dict[str, Any]:
+    """Rank correlation within `chosen` and the true hypervolume of the front each ranking
+    picks among them (`default`, the short training, their mean rank), and a perfect pick's."""
+    short = {i: -done[truth.arch[i].genome]["val_acc"] for i in chosen}
+    acc = np.array([truth.acc[i] for i in chosen])
+    d = np.array([default[i] for i in chosen])
+    s = np.array([short[i] for i in chosen])
+    mixed = (stats.rankdata(d) + stats.rankdata(s)) / 2
+    results = {}
+    for name, sc in (("default", d), ("short training", s), ("mean rank of both", mixed)):
+        records = truth.records(dict(zip(chosen, sc, strict=True)))
+        judged = truth.judge([r["id"] for r in estimated_front(records)], chosen)
+        results[name] = {
+            "spearman_within_candidates": round(float(stats.spearmanr(-sc, acc).statistic), 4),
+            "front_hypervolume_ratio": judged["hypervolume_ratio_front"],
+            "true_front_members_found": len(judged["true_front_members_found"]),
+            "front_members": judged["front_members"],
+        }
+        print(f"{len(chosen):4} candidates  {name:20} rho "
+              f"{results[name]['spearman_within_candidates']:.3f}  front HV "
+              f"{judged['hypervolume_ratio_front']:.4f}  true front members "
+              f"{results[name]['true_front_members_found']}", flush=True)  # fmt: skip
+    return {
+        "candidates": len(chosen),
+        # a perfect pick among the candidates
+        "candidates_hypervolume_ratio_ceiling": truth.judge(chosen, chosen)[
+            "hypervolume_ratio_evaluated"
+        ],
+        "true_front_members_among_candidates": len(set(chosen) & set(truth.front)),
+        "results": results,
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--candidates", type=int, default=40)
+    p.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        default=[40, 80, 120],
+        help="judge the first layers holding at least this many (nested sets)",
+    )
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--workers", type=int, default=2)
@@ -120,7 +159,7 @@ def main() -> None:
     raw = read_scores(args.scores)
     ids = [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
     default = default_scores(space, raw, ids)
-    chosen = candidates(default, truth, args.candidates)
+    chosen = candidates(default, truth, max(args.candidates))
     done = {tuple(r["genome"]): r for r in read_jsonl(args.work) if r["steps"] == args.steps}
     todo = [truth.arch[i].genome for i in chosen if truth.arch[i].genome not in done]
     print(f"{len(chosen)} candidates, {len(todo)} to train ({args.steps} steps each)", flush=True)
@@ -133,32 +172,12 @@ def main() -> None:
                 done[tuple(row["genome"])] = row
                 print(f"  {len(done)}/{len(chosen)}: val acc {row['val_acc']:.3f} "
                       f"({row['seconds']:.0f} s)", flush=True)  # fmt: skip
-    short = {i: -done[truth.arch[i].genome]["val_acc"] for i in chosen}
-    acc = np.array([truth.acc[i] for i in chosen])
-    d = np.array([default[i] for i in chosen])
-    s = np.array([short[i] for i in chosen])
-    mixed = (stats.rankdata(d) + stats.rankdata(s)) / 2
-    results = {}
-    for name, sc in (("default", d), ("short training", s), ("mean rank of both", mixed)):
-        records = truth.records(dict(zip(chosen, sc, strict=True)))
-        judged = truth.judge([r["id"] for r in estimated_front(records)], chosen)
-        results[name] = {
-            "spearman_within_candidates": round(float(stats.spearmanr(-sc, acc).statistic), 4),
-            "front_hypervolume_ratio": judged["hypervolume_ratio_front"],
-            "true_front_members_found": len(judged["true_front_members_found"]),
-            "front_members": judged["front_members"],
-        }
-        print(f"{name:20} rho {results[name]['spearman_within_candidates']:.3f}  front HV "
-              f"{judged['hypervolume_ratio_front']:.4f}  true front members "
-              f"{results[name]['true_front_members_found']}", flush=True)  # fmt: skip
+    by_size = [judge(candidates(default, truth, k), default, done, truth) for k in args.candidates]
     rows = [done[truth.arch[i].genome] for i in chosen]
-    ceiling = truth.judge(chosen, chosen)["hypervolume_ratio_evaluated"]  # a perfect pick
     write_json_atomic(args.out, {
-        "benchmark": "multifidelity_nb201", "candidates": len(chosen), "steps": args.steps,
+        "benchmark": "multifidelity_nb201", "steps": args.steps,
         "lr": args.lr, "proxy": {"channels": 8, "cells_per_stage": 2}, "batch_size": 64,
-        "candidates_hypervolume_ratio_ceiling": ceiling,
-        "true_front_members_among_candidates": len(set(chosen) & set(truth.front)),
-        "true_front_size": len(truth.front), "results": results,
+        "true_front_size": len(truth.front), "by_candidates": by_size,
         "seconds_per_network": round(float(np.mean([r["seconds"] for r in rows])), 1),
         "cpu_seconds_per_network": round(float(np.mean([r["cpu_seconds"] for r in rows])), 1),
         "machine": machine_info(),

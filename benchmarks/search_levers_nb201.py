@@ -43,16 +43,19 @@ from shiftnas.search.nsga.metrics import front_indices
 from shiftnas.search.settings import SearchConfig, SearchObjectiveConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-# name: (population, front taken from, mutation eta, novel offspring)
+# name: (population, front taken from, mutation eta, novel offspring, first population)
 SETTINGS = {
-    "pop20_last_population": (20, "population", 3.0, False),
-    "pop20_archive": (20, "archive", 3.0, False),
-    "pop20_archive_novel": (20, "archive", 3.0, True),
-    "pop32_archive_novel": (32, "archive", 3.0, True),
-    "pop50_archive_novel": (50, "archive", 3.0, True),
-    "pop32_archive_novel_eta10": (32, "archive", 10.0, True),
-    "pop20_archive_eta10": (20, "archive", 10.0, False),
-    "pop20_archive_novel_eta10": (20, "archive", 10.0, True),
+    "pop20_last_population": (20, "population", 3.0, False, "random"),
+    "pop20_archive": (20, "archive", 3.0, False, "random"),
+    "pop20_archive_novel": (20, "archive", 3.0, True, "random"),
+    "pop32_archive_novel": (32, "archive", 3.0, True, "random"),
+    "pop50_archive_novel": (50, "archive", 3.0, True, "random"),
+    "pop32_archive_novel_eta10": (32, "archive", 10.0, True, "random"),
+    "pop20_archive_eta10": (20, "archive", 10.0, False, "random"),
+    "pop20_archive_novel_eta10": (20, "archive", 10.0, True, "random"),
+    "pop20_archive_novel_eta10_spread": (20, "archive", 10.0, True, "spread"),
+    "pop32_archive_novel_eta10_spread": (32, "archive", 10.0, True, "spread"),
+    "pop20_archive_eta10_spread": (20, "archive", 10.0, False, "spread"),
 }
 
 
@@ -130,7 +133,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     chosen = args.settings.split(",") if args.settings else list(SETTINGS)
     for name in chosen:
-        pop, source, eta, novel = SETTINGS[name]
+        pop, source, eta, novel, initial = SETTINGS[name]
         ratios, evals = [], []
         for seed in range(args.seeds):
             gens = int(np.ceil(args.evaluations / pop))
@@ -138,7 +141,7 @@ def main() -> None:
                 while True:  # more generations until the budget of distinct networks is spent
                     settings = SearchConfig(
                         population=pop, generations=gens, workers=1, mutation_eta=eta,
-                        novel_offspring=novel,
+                        novel_offspring=novel, initial_population=initial,
                         objectives=[SearchObjectiveConfig(name=n) for n in ("error", "macs")],
                     )  # fmt: skip
                     res = run_search(
@@ -166,7 +169,7 @@ def main() -> None:
         "networks_in_space": len(F), "exact_front_size": len(exact),
         "budget_distinct_evaluations": args.evaluations, "seeds": args.seeds,
         "settings": {k: {"population": v[0], "front_from": v[1], "mutation_eta": v[2],
-                         "novel_offspring": v[3]}
+                         "novel_offspring": v[3], "initial_population": v[4]}
                      for k, v in SETTINGS.items() if k in chosen},
         "quality_against_exact_front": results,
         "total_seconds": round(time.time() - started, 1), "machine": machine_info(),

@@ -92,6 +92,9 @@ class SearchConfig(Section):
     # breed again any offspring whose network an earlier generation evaluated: each generation
     # brings `population` networks not seen before (benchmarks/search_levers_nb201.py)
     novel_offspring: bool = False
+    # first population: `random` (uniform over the space) or `spread` evenly over the range of
+    # the first cheap objective (params, macs, table latency; `search.nsga.seeding`)
+    initial_population: Literal["random", "spread"] = "random"
     objectives: list[SearchObjectiveConfig] = Field(
         default_factory=lambda: [
             SearchObjectiveConfig(name="error"),
@@ -111,4 +114,11 @@ class SearchConfig(Section):
         names = [o.name for o in self.objectives]
         if len(set(names)) != len(names):
             raise ValueError(f"search.objectives: each objective once, got {', '.join(names)}")
+        cheap = {"params", "macs"} | ({"latency"} if self.latency.table is not None else set())
+        if self.initial_population == "spread" and not cheap & set(names):
+            raise ValueError(
+                "search.initial_population 'spread' needs a cheap objective (params, macs, or "
+                f"latency with search.latency.table); got {', '.join(names)}: add one or use "
+                "'random'"
+            )
         return self

@@ -125,13 +125,15 @@ def make_nsga2(
     mutation_eta: float = 3.0,
     mutation_prob: float | None = None,
     novel: bool = False,
+    initial: np.ndarray | None = None,
 ) -> NSGA2:
-    """A set-up NSGA-II ready for `ask()`; `generations` counts the initial population as 1."""
+    """A set-up NSGA-II ready for `ask()`; `generations` counts the initial population as 1.
+    `initial`: the first population's genomes `(population, genes)` (default: `space.sample`)."""
     problem = ArchProblem(space, n_obj, n_constr)
     repair = IntegerRepair()
     algorithm = NSGA2(
         pop_size=population,
-        sampling=SpaceSampling(),
+        sampling=SpaceSampling() if initial is None else initial,
         crossover=TwoPointCrossover(prob=crossover_prob),
         mutation=PM(prob=1.0, prob_var=mutation_prob, eta=mutation_eta, repair=repair),
         repair=repair,

@@ -30,22 +30,20 @@ from pymoo.core.evaluator import Evaluator as PymooEvaluator
 from pymoo.problems.static import StaticProblem
 from pymoo.termination import get_termination
 
-from shiftnas.errors import ShiftnasError
 from shiftnas.files import (
     append_jsonl,
-    read_json,
     read_jsonl,
-    write_json_atomic,
     write_text_atomic,
 )  # fmt: skip
 from shiftnas.progress import make_progress
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive, Values
-from shiftnas.search.nsga.checkpoint import SearchState, load_state, save_state
+from shiftnas.search.nsga.checkpoint import SearchState, bind_run_folder, load_state, save_state
 from shiftnas.search.nsga.evaluation import Engine
 from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
 from shiftnas.search.nsga.objectives import Budget, Measure, check_some_feasible
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
+from shiftnas.search.nsga.seeding import spread_genomes
 from shiftnas.search.settings import SearchConfig
 from shiftnas.search.space import SearchSpace
 
@@ -104,10 +102,10 @@ def run_search(
     out_dir = Path(out_dir)
     names = [m.name for m in objectives]
     measures = list(objectives) + _extra_measures(objectives, budgets)
-    _bind(out_dir / "settings.json", space, names, budgets, settings, seed)
+    bind_run_folder(out_dir / "settings.json", space, names, budgets, settings, seed)
     archive = Archive(out_dir / "archive.jsonl")
     state = load_state(out_dir / "checkpoint.pkl") or _new_state(
-        space, len(names), len(budgets), settings, seed
+        space, objectives, budgets, settings, seed
     )
     # `generations` may change between calls (extend a finished search, or stop a long one at
     # the generation reached): the state after generation g never depends on the target
@@ -158,13 +156,20 @@ def run_search(
 
 
 def _new_state(
-    space: SearchSpace, n_obj: int, n_constr: int, settings: SearchConfig, seed: int
+    space: SearchSpace,
+    objectives: Sequence[Measure],
+    budgets: Sequence[Budget],
+    settings: SearchConfig,
+    seed: int,
 ) -> SearchState:
+    initial = None
+    if settings.initial_population == "spread":
+        initial = spread_genomes(space, objectives, budgets, settings.population, seed)
     algorithm = make_nsga2(
-        space, n_obj, n_constr, population=settings.population,
+        space, len(objectives), len(budgets), population=settings.population,
         generations=settings.generations, seed=seed, crossover_prob=settings.crossover_prob,
         mutation_eta=settings.mutation_eta, mutation_prob=settings.mutation_prob,
-        novel=settings.novel_offspring,
+        novel=settings.novel_offspring, initial=initial,
     )  # fmt: skip
     return SearchState(algorithm, bounds=None, generation=0)
 
@@ -194,51 +199,6 @@ def _constraint_matrix(values: list[Values], budgets: Sequence[Budget]) -> np.nd
         ],
         float,
     )
-
-
-def _bind(
-    path: Path,
-    space: SearchSpace,
-    names: list[str],
-    budgets: Sequence[Budget],
-    settings: SearchConfig,
-    seed: int,
-) -> None:
-    fingerprint = json.loads(
-        json.dumps(
-            {
-                "space": space.describe(),
-                "objectives": names,
-                "seed": seed,
-                "budgets": {b.measure.name: b.limit for b in budgets},
-                "algorithm": settings.model_dump(
-                    mode="json",
-                    include={
-                        "population",
-                        "crossover_prob",
-                        "mutation_eta",
-                        "mutation_prob",
-                        "skip_infeasible",
-                    }
-                    # only when set: folders written before the setting existed still resume
-                    | ({"novel_offspring"} if settings.novel_offspring else set()),
-                ),
-                # where the values come from: cached values of another evaluator are no cache
-                "sources": settings.model_dump(
-                    mode="json", include={"evaluator", "latency", "shift_error"}
-                ),
-            },
-            default=str,
-        )
-    )
-    if path.exists():
-        if read_json(path) != fingerprint:
-            raise ShiftnasError(
-                f"{path.parent} holds a search with other settings (see {path.name}): pass "
-                "another run directory, or delete that folder to start over"
-            )
-        return
-    write_json_atomic(path, fingerprint)
 
 
 def _trim_metrics(path: Path, generations: int) -> None:

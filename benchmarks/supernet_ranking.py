@@ -83,10 +83,12 @@ def train_one_supernet(sampling: str, fair_epochs: int, budget: Budget, work: Pa
 
 
 def inherited_accuracy(
-    sampling: str, genomes: list[str], budget: Budget, work: Path, bn_batches: int
-) -> dict[str, float] | None:
-    """Validation accuracy of each network on the weights of a finished supernet; None if the
-    supernet has not finished."""
+    sampling: str, genomes: list[str], budget: Budget, work: Path, bn_batches: int,
+    images: str = "val",
+) -> dict[str, float] | None:  # fmt: skip
+    """Accuracy of each network on the weights of a finished supernet, on the validation images
+    (what a search sees) or, as a diagnostic of measurement noise, the 10,000 test images; None
+    if the supernet has not finished."""
 
     from shiftnas.data import load_data
     from shiftnas.search.evaluators import InheritedEvaluator
@@ -102,6 +104,8 @@ def inherited_accuracy(
     space = preset_space(preset)
     supernet = load_supernet(space, ckpt)
     data = load_data(budget.data_config(preset), budget.seed)
+    if images == "test":
+        data = replace(data, val=data.test)
     evaluator = InheritedEvaluator(supernet, data, bn_batches, seed=budget.seed)
     return {g: 1.0 - evaluator.error(space.from_string(g)) for g in genomes}
 
@@ -180,7 +184,10 @@ def report(
     have = [g for g in genomes if all(g in rows for rows in by_seed)]
     rows = {g: {**by_seed[0][g], "test_acc": float(np.mean([r[g]["test_acc"] for r in by_seed]))}
             for g in have}  # fmt: skip
-    inherited = {s: inherited_accuracy(s, have, budget, work, bn_batches) for s in ("fair", "spos")}
+    inherited = {
+        s: inherited_accuracy(s, have, budget, work, bn_batches, settings["inherited_images"])
+        for s in ("fair", "spos")
+    }
     scores = default_scores(have, budget) if have else {}
     networks = [{
         "arch": g, "macs": rows[g]["macs"], "params": rows[g]["params"],
@@ -257,6 +264,7 @@ def main() -> None:
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     settings = {"budget": budget.key, "strata": args.strata, "bn_batches": args.bn_batches,
+                "inherited_images": args.inherited_images,
                 "supernet_epochs": args.supernet_epochs, "spos_epochs": 13 * args.supernet_epochs,
                 "preset": str(PRESET.relative_to(ROOT)),
                 "budget_reason": (

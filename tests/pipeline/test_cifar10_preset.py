@@ -124,6 +124,27 @@ def test_ground_truth_table_skips_a_torn_row_and_other_budgets(tmp_path):
     assert rows["1-2-0-3"]["test_acc"] == 0.61 and rows["1-2-0-3"]["macs"] == 5_000_000
 
 
+def test_ground_truth_seeds_are_other_budgets_and_rows_before_them_keep_their_key(tmp_path):
+    from _standalone import Budget, append_row, read_rows
+    from supernet_ranking import truth_budgets
+
+    # the key of rows written before `train_seed` existed (the committed CSV holds them)
+    before = "epochs=2;train_images=20000;val_fraction=0.2;batch_size=128;lr=0.1;seed=0"
+    assert Budget().key == before
+    seeds = truth_budgets(Budget(), [0, 1])
+    assert seeds[0] == Budget() and seeds[1].key == Budget().key + ";train_seed=1"
+    assert [b.training_seed for b in seeds] == [0, 1]
+    assert seeds[1].seed == 0  # the same images, split the same way
+    assert seeds[0].folder != seeds[1].folder  # checkpoints of the two never mix
+    path = tmp_path / "truth.csv"
+    row = {"arch": "1-2-0-3", "macs": 5_000_000, "params": 90_000, "test_acc": 0.61,
+           "val_acc": 0.6, "seconds": 100.0, "cpu_seconds": 90.0}  # fmt: skip
+    append_row({**row, "budget": seeds[0].key}, path)
+    append_row({**row, "test_acc": 0.55, "budget": seeds[1].key}, path)
+    assert read_rows(path, seeds[0])["1-2-0-3"]["test_acc"] == 0.61
+    assert read_rows(path, seeds[1])["1-2-0-3"]["test_acc"] == 0.55
+
+
 def test_summed_op_costs_equal_fvcore_on_the_whole_network():
     from _standalone import cost
 

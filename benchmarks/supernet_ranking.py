@@ -251,6 +251,12 @@ def main() -> None:
         help="training seeds of the ground truth (mean accuracy over them)",
     )
     parser.add_argument(
+        "--inherited-images",
+        choices=("val", "test"),
+        default="val",
+        help="where inherited accuracy is measured (test: a diagnostic of measurement noise)",
+    )
+    parser.add_argument(
         "--samplings",
         nargs="+",
         choices=("fair", "spos"),

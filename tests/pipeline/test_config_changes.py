@@ -11,7 +11,7 @@ from cli_helpers import shiftnas, tiny_run_config, write_config
 from shiftnas.pipeline import RunDir
 from shiftnas.pipeline.changes import changed_keys, first_reader
 from shiftnas.pipeline.config import config_from_dict
-from shiftnas.tracking.state import TrackingState
+from shiftnas.tracking.state import PendingLog, TrackingState
 
 STAGES = ["supernet", "search", "select", "retrain", "robustness", "export", "register"]
 
@@ -74,6 +74,26 @@ def test_typo_fix_in_export_keeps_supernet_and_search(tmp_path):
     assert tracking.models == {} and tracking.registered == {}
     assert run.load_config() == fixed
     assert run.bind(fixed) == []  # the same config again: nothing to say, nothing reset
+
+
+def test_pending_logging_calls_of_invalidated_stages_are_dropped(tmp_path):
+    """Calls journalled while the store was down: the re-run stages' would log stale outputs
+    into their new MLflow runs on the next resume; the kept stages' and the parent's stay."""
+    typo = tiny_run_config(export={"latency_backend": "ort-cpux"}, stages=STAGES)
+    run = finished_run(tmp_path / "run", config_from_dict(typo))
+    pending = PendingLog(run.root)
+    calls = [("search", "metrics"), (None, "params"), ("export", "artifact"),
+             ("register", "register"), ("robustness", "metrics")]  # fmt: skip
+    for i, (stage, op) in enumerate(calls):
+        pending.append({"op": op, "stage": stage, "key": f"k{i}", "values": {"x": i}})
+    run.bind(config_from_dict({**typo, "export": {"latency_backend": "ort-cpu"}}))
+    left = [(r["stage"], r["op"], r["key"]) for r in PendingLog(run.root).records()]
+    assert left == [("search", "metrics", "k0"), (None, "params", "k1"),
+                    ("robustness", "metrics", "k4")]  # fmt: skip
+    # nothing to drop: the journal is not rewritten
+    before = (run.root / "tracking_pending.jsonl").stat().st_mtime_ns
+    run.bind(config_from_dict({**typo, "registry": {"alias": "best"}}))
+    assert (run.root / "tracking_pending.jsonl").stat().st_mtime_ns == before
 
 
 def test_a_change_read_by_the_supernet_invalidates_every_stage(tmp_path):

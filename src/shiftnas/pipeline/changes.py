@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftnas.pipeline.config import STAGE_ORDER
-from shiftnas.tracking.state import TrackingState
+from shiftnas.tracking.state import PendingLog, TrackingState
 
 if TYPE_CHECKING:
     from shiftnas.pipeline.rundir import RunDir
@@ -115,7 +115,14 @@ def _move_outputs(root: Path, stages: Sequence[str]) -> Path | None:
 
 
 def _forget_tracking(root: Path, stages: Sequence[str]) -> None:
-    """New nested MLflow runs, model logs and registry versions for the stages that re-run."""
+    """New nested MLflow runs, model logs and registry versions for the stages that re-run; their
+    logging calls still waiting for an unreachable store are dropped (they describe outputs that
+    moved to `replaced/`), the parent run's and the kept stages' stay."""
+    pending = PendingLog(root)
+    records = pending.records()
+    kept = [r for r in records if r.get("stage") not in stages]
+    if len(kept) < len(records):
+        pending.replace(kept)
     state = TrackingState.load(root)
     if state is None:
         return

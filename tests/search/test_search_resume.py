@@ -18,20 +18,20 @@ def outputs(folder):
     return pareto["front"], pareto["archive_front"], (folder / "archive.jsonl").read_text()
 
 
+def budgeted_search(counter: Counting, folder):
+    """The search every kill test runs: seed 7, a size budget of 20."""
+    objectives = measures(counter)
+    budgets = [Budget(objectives[1], 20.0)]
+    return run_search(
+        small_space(), objectives, SETTINGS, folder, seed=7, budgets=budgets, progress=False
+    )
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("whole")
     counter = Counting()
-    objectives = measures(counter)
-    run_search(
-        small_space(),
-        objectives,
-        SETTINGS,
-        folder,
-        seed=7,
-        budgets=[Budget(objectives[1], 20.0)],
-        progress=False,
-    )
+    budgeted_search(counter, folder)
     return folder, counter.calls
 
 
@@ -39,33 +39,14 @@ def uninterrupted(tmp_path_factory):
 @pytest.mark.parametrize("kills", [(3,), (13,), (16,), (5, 11)])
 def test_killed_and_resumed_equals_uninterrupted(tmp_path, uninterrupted, kills):
     whole, whole_calls = uninterrupted
-    space = small_space()
     calls = 0
     for fail_after in kills:
         counter = Counting(fail_after=fail_after)
-        objectives = measures(counter)
         with pytest.raises(KeyboardInterrupt):
-            run_search(
-                space,
-                objectives,
-                SETTINGS,
-                tmp_path,
-                seed=7,
-                budgets=[Budget(objectives[1], 20.0)],
-                progress=False,
-            )
+            budgeted_search(counter, tmp_path)
         calls += counter.calls
     counter = Counting()
-    objectives = measures(counter)
-    result = run_search(
-        space,
-        objectives,
-        SETTINGS,
-        tmp_path,
-        seed=7,
-        budgets=[Budget(objectives[1], 20.0)],
-        progress=False,
-    )
+    result = budgeted_search(counter, tmp_path)
     calls += counter.calls
     assert outputs(tmp_path) == outputs(whole)
     assert result.generations == SETTINGS.generations
@@ -91,16 +72,11 @@ def test_finished_search_run_again_evaluates_nothing(tmp_path):
 
 def test_a_torn_archive_line_is_cut_off_and_recomputed(tmp_path, uninterrupted):
     whole, _ = uninterrupted
-    counter = Counting(fail_after=10)
-    objectives = measures(counter)
     with pytest.raises(KeyboardInterrupt):
-        run_search(small_space(), objectives, SETTINGS, tmp_path, seed=7,
-                   budgets=[Budget(objectives[1], 20.0)], progress=False)  # fmt: skip
+        budgeted_search(Counting(fail_after=10), tmp_path)
     archive = tmp_path / "archive.jsonl"
     archive.write_bytes(archive.read_bytes()[:-25])  # killed in the middle of writing a line
-    objectives = measures(Counting())
-    run_search(small_space(), objectives, SETTINGS, tmp_path, seed=7,
-               budgets=[Budget(objectives[1], 20.0)], progress=False)  # fmt: skip
+    budgeted_search(Counting(), tmp_path)
     assert outputs(tmp_path) == outputs(whole)
 
 

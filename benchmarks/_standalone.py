@@ -49,9 +49,12 @@ class Budget:
 
     @property
     def folder(self) -> str:
-        """Where this budget's networks keep their checkpoints, under the work folder."""
-        seed = self.train_seed
-        return "standalone" if seed is None else f"standalone-train-seed{seed}"
+        """Where this budget's networks keep their checkpoints, under the work folder: one folder
+        per recipe (`standalone` for the default, `standalone-epochs=3-train_seed=1`...), so a
+        checkpoint is never resumed under another recipe."""
+        default = asdict(Budget())
+        changed = [f"{k}={v}" for k, v in asdict(self).items() if v != default[k]]
+        return "-".join(["standalone", *changed])
 
     def data_config(self, preset: Any) -> Any:
         return preset.data.model_copy(

@@ -54,6 +54,7 @@ from _standalone import (  # noqa: E402
 OUT = ROOT / "benchmarks" / "results" / "supernet_ranking.json"
 WORK = ROOT / "runs" / "bench-supernet-ranking"
 PREDICTORS = ("fair", "spos", "default", "macs", "params")
+INHERITED_IMAGES = {"val": "the 4,000 validation images", "test": "the 10,000 test images"}
 
 
 def supernet_config(preset: Any, sampling: str, fair_epochs: int) -> Any:
@@ -218,7 +219,7 @@ def report(
         first = [n["standalone_test_acc_by_seed"][0] for n in networks]
         result["per_truth_seed"] = {
             str(s): correlations([n["standalone_test_acc_by_seed"][i] for n in networks],
-                                 {**ready, "seed_" + str(seeds[0]): first})
+                                 {**ready, **({f"seed_{seeds[0]}": first} if i else {})})
             for i, s in enumerate(seeds)
         }  # fmt: skip
     return {
@@ -228,8 +229,9 @@ def report(
         "notes": (
             "ground truth: test accuracy (10,000 images) of each network trained stand-alone "
             "under `settings.budget`, averaged over `truth_seeds` (training seeds on the same "
-            "images; per_truth_seed: against each seed alone); fair/spos: validation accuracy "
-            "(4,000 images) on inherited weights after BN recalibration; default: the "
+            "images; per_truth_seed: against each seed alone, and each later seed against the "
+            f"first); fair/spos: accuracy on {INHERITED_IMAGES[settings['inherited_images']]} "
+            "on inherited weights after BN recalibration; default: the "
             "training-free estimator (negated: lower score = predicted better); macs/params: "
             "larger = predicted better; None = not measured yet (training still running)"
         ),
@@ -266,6 +268,8 @@ def main() -> None:
     add_training_arguments(parser, OUT, WORK)
     args = parser.parse_args()
     budget = Budget(epochs=args.epochs, train_images=args.train_images)
+    if len(set(args.truth_seeds)) < len(args.truth_seeds):
+        parser.exit(2, f"--truth-seeds {args.truth_seeds} repeats a seed: give each once\n")
     budgets = truth_budgets(budget, args.truth_seeds)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)

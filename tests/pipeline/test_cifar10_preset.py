@@ -135,7 +135,9 @@ def test_ground_truth_seeds_are_other_budgets_and_rows_before_them_keep_their_ke
     assert seeds[0] == Budget() and seeds[1].key == Budget().key + ";train_seed=1"
     assert [b.training_seed for b in seeds] == [0, 1]
     assert seeds[1].seed == 0  # the same images, split the same way
-    assert seeds[0].folder != seeds[1].folder  # checkpoints of the two never mix
+    # checkpoints of two recipes never mix
+    assert [b.folder for b in seeds] == ["standalone", "standalone-train_seed=1"]
+    assert Budget(epochs=3, train_seed=1).folder == "standalone-epochs=3-train_seed=1"
     path = tmp_path / "truth.csv"
     row = {"arch": "1-2-0-3", "macs": 5_000_000, "params": 90_000, "test_acc": 0.61,
            "val_acc": 0.6, "seconds": 100.0, "cpu_seconds": 90.0}  # fmt: skip

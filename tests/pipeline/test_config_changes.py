@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from cli_helpers import shiftnas, tiny_run_config, write_config
 
+from shiftnas.errors import ShiftnasError
 from shiftnas.pipeline import RunDir
 from shiftnas.pipeline.changes import changed_keys, first_reader
 from shiftnas.pipeline.config import config_from_dict
@@ -94,6 +96,24 @@ def test_pending_logging_calls_of_invalidated_stages_are_dropped(tmp_path):
     before = (run.root / "tracking_pending.jsonl").stat().st_mtime_ns
     run.bind(config_from_dict({**typo, "registry": {"alias": "best"}}))
     assert (run.root / "tracking_pending.jsonl").stat().st_mtime_ns == before
+
+
+def test_a_damaged_journal_stops_the_change_before_any_output_moves(tmp_path):
+    """Review finding: the journal was read after the outputs had moved, so a damaged line left
+    the folder half-changed (outputs moved, config and tracking.json not updated)."""
+    typo = tiny_run_config(export={"latency_backend": "ort-cpux"}, stages=STAGES)
+    run = finished_run(tmp_path / "run", config_from_dict(typo))
+    journal = run.root / "tracking_pending.jsonl"
+    journal.write_text('{"op": "metrics", "stage": "export", "key": "a"}\ngarbage{\n{"op": "x"}\n')
+    fixed = config_from_dict({**typo, "export": {"latency_backend": "ort-cpu"}})
+    with pytest.raises(ShiftnasError, match=r"line 2 is not JSON.*without the MLflow calls"):
+        run.bind(fixed)
+    assert (run.root / "export" / "out.txt").exists() and not (run.root / "replaced").exists()
+    assert run.state()["stages"]["export"]["status"] == "done"
+    assert set(TrackingState.load(run.root).stages) == set(STAGES)
+    assert run.load_config() == config_from_dict(typo)
+    journal.unlink()  # the fix the message names; the change then goes through
+    assert run.bind(fixed)[0].startswith("config changed: export.latency_backend")
 
 
 def test_a_change_read_by_the_supernet_invalidates_every_stage(tmp_path):

@@ -58,6 +58,25 @@ def test_cheap_budget_keeps_the_first_population_feasible():
     assert sizes(spread_genomes(space, objectives, [], population=10, seed=0)).max() > 20.0
 
 
+def test_the_few_networks_that_meet_a_tight_budget_are_all_taken():
+    """Review finding: with fewer feasible networks in the pool than places, the spread used to
+    ignore the budget and could miss them all; now every one of them is in the first
+    population, the other places spread over the rest."""
+    space = small_space()
+    objectives = measures()
+    rng = np.random.default_rng([3, 1_000_003])  # the pool `spread_genomes` draws for seed 3
+    pool = {}
+    while len(pool) < POOL_FACTOR * 10:
+        arch = space.canonical(space.sample(rng))
+        pool.setdefault(arch.genome, arch)
+    limit = float(np.sort(sizes(np.array(list(pool))))[2])  # 3 or a few more (ties) meet it
+    feasible = {g for g in pool if fake_size(Arch("mbv3", g)) <= limit}
+    assert 3 <= len(feasible) < 10
+    first = spread_genomes(space, objectives, [Budget(objectives[1], limit)], 10, seed=3)
+    assert len(first) == 10 and len({tuple(g) for g in first}) == 10
+    assert feasible <= {tuple(g) for g in first}
+
+
 def test_no_cheap_objective_is_refused_in_one_line():
     space = small_space()
     only_expensive = [Measure("error", "expensive", lambda: lambda archs: [0.0] * len(archs))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,9 +87,10 @@ def apply_config_change(run: RunDir, old: Mapping[str, Any], new: Mapping[str, A
     invalid = STAGE_ORDER[first:]
     statuses = run.state()["stages"]
     kept = [s for s in STAGE_ORDER[:first] if statuses.get(s, {}).get("status") == "done"]
+    forget = _tracking_to_forget(run.root, invalid)  # reads (and checks) before anything moves
     moved = _move_outputs(run.root, invalid)
     run.reset_stages(invalid)
-    _forget_tracking(run.root, invalid)
+    forget()
     note = f"kept: {', '.join(kept) or 'no stage'}"
     if moved is not None:
         note += f"; the invalidated stages' files moved to {moved}"
@@ -114,22 +115,33 @@ def _move_outputs(root: Path, stages: Sequence[str]) -> Path | None:
     return target
 
 
-def _forget_tracking(root: Path, stages: Sequence[str]) -> None:
+def _tracking_to_forget(root: Path, stages: Sequence[str]) -> Callable[[], None]:
     """New nested MLflow runs, model logs and registry versions for the stages that re-run; their
     logging calls still waiting for an unreachable store are dropped (they describe outputs that
-    moved to `replaced/`), the parent run's and the kept stages' stay."""
+    moved to `replaced/`), the parent run's and the kept stages' stay.
+
+    Both files are read here, so a damaged one stops the change before any output moves; the
+    returned function writes them.
+
+    Raises:
+        ShiftnasError: `tracking.json` or `tracking_pending.jsonl` is damaged.
+    """
     pending = PendingLog(root)
     records = pending.records()
     kept = [r for r in records if r.get("stage") not in stages]
-    if len(kept) < len(records):
-        pending.replace(kept)
     state = TrackingState.load(root)
-    if state is None:
-        return
-    state.stages = {k: v for k, v in state.stages.items() if k not in stages}
-    state.models = {k: v for k, v in state.models.items() if k.split("/")[0] not in stages}
-    # keys are "<registered model>@<stage>/<artifact path>"
-    state.registered = {
-        k: v for k, v in state.registered.items() if not any(f"@{s}/" in k for s in stages)
-    }
-    state.save(root)
+
+    def forget() -> None:
+        if len(kept) < len(records):
+            pending.replace(kept)
+        if state is None:
+            return
+        state.stages = {k: v for k, v in state.stages.items() if k not in stages}
+        state.models = {k: v for k, v in state.models.items() if k.split("/")[0] not in stages}
+        # keys are "<registered model>@<stage>/<artifact path>"
+        state.registered = {
+            k: v for k, v in state.registered.items() if not any(f"@{s}/" in k for s in stages)
+        }
+        state.save(root)
+
+    return forget

@@ -100,7 +100,19 @@ class PendingLog:
         append_jsonl(self.path, self._stored(record))
 
     def records(self) -> list[dict[str, Any]]:
-        return [self._loaded(record) for record in read_jsonl(self.path)]
+        """The journalled calls, in order.
+
+        Raises:
+            ShiftnasError: a line other than a torn last one is not a JSON object.
+        """
+        try:
+            return [self._loaded(record) for record in read_jsonl(self.path)]
+        except ShiftnasError as err:
+            problem = str(err).split(": restore it")[0]
+            raise ShiftnasError(
+                f"{problem}: repair that line, or delete the file to go on without the MLflow "
+                "calls waiting in it (the run folder's results are kept)"
+            ) from None
 
     def _stored(self, record: dict[str, Any]) -> dict[str, Any]:
         record = dict(record)

@@ -7,7 +7,8 @@ or large networks, and the ends of the front are found late. Here the first popu
 as `POOL_FACTOR x population` distinct random networks, ordered by the first cheap objective
 (parameters, MACs or table latency, computed in-process: milliseconds a network), cut into
 `population` groups of equal size, and one random network is taken from each group. Networks
-that break a cheap budget are left out of the pool while enough others remain.
+that break a cheap budget are left out of the pool while enough others remain; when fewer than
+`population` meet the budgets, all those that do are taken and the other places are spread.
 """
 
 from __future__ import annotations
@@ -55,9 +56,20 @@ def spread_genomes(
     for budget in budgets:
         if budget.measure.cost == "cheap" and not budget.measure.serial:
             keep &= np.asarray(budget.measure.make()(archs), float) <= budget.limit
-    if keep.sum() >= population:
-        archs = [a for a, k in zip(archs, keep, strict=True) if k]
-    values = np.asarray(cheap[0].make()(archs), dtype=float)
+    feasible = [a for a, k in zip(archs, keep, strict=True) if k]
+    if len(feasible) >= population:
+        return _spread(feasible, cheap[0], population, rng)
+    # too few meet the budgets: all of them, and the other places spread over the rest
+    others = [a for a, k in zip(archs, keep, strict=True) if not k]
+    picked = [a.genome for a in feasible]  # type: ignore[attr-defined]
+    if others and population > len(picked):
+        picked += [tuple(g) for g in _spread(others, cheap[0], population - len(picked), rng)]
+    return np.array(picked, dtype=int)
+
+
+def _spread(archs: list, measure: Measure, n: int, rng: np.random.Generator) -> np.ndarray:
+    """One random network from each of `n` equal groups of `archs` ordered by `measure`."""
+    values = np.asarray(measure.make()(archs), dtype=float)
     order = np.argsort(values, kind="stable")
-    groups = [g for g in np.array_split(order, min(population, len(archs))) if len(g)]
-    return np.array([archs[int(rng.choice(g))].genome for g in groups], dtype=int)  # type: ignore[attr-defined]
+    groups = [g for g in np.array_split(order, min(n, len(archs))) if len(g)]
+    return np.array([archs[int(rng.choice(g))].genome for g in groups], dtype=int)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pydantic
 import pytest
-from search_helpers import fake_size, measures, small_space
+from search_helpers import Counting, fake_size, measures, small_space
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import Arch
@@ -105,3 +105,16 @@ def test_the_search_starts_from_the_spread_population_and_resumes(tmp_path):
                tmp_path / "b", seed=5, progress=False)  # fmt: skip
     fingerprint = json.loads((tmp_path / "b" / "settings.json").read_text())
     assert "initial_population" not in fingerprint["algorithm"]
+
+
+@pytest.mark.parametrize("kill_after", [4, 14])  # in the first population; in generation 2
+def test_a_killed_spread_search_resumes_to_the_uninterrupted_result(tmp_path, kill_after):
+    space = small_space()
+    settings = SearchConfig(population=10, generations=3, initial_population="spread")
+    run_search(space, measures(), settings, tmp_path / "whole", seed=6, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(space, measures(Counting(fail_after=kill_after)), settings, tmp_path / "k",
+                   seed=6, progress=False)  # fmt: skip
+    run_search(space, measures(), settings, tmp_path / "k", seed=6, progress=False)
+    for name in ("archive.jsonl", "pareto.json"):
+        assert (tmp_path / "k" / name).read_text() == (tmp_path / "whole" / name).read_text()

@@ -38,6 +38,11 @@ def read_scores(path: Path) -> dict[str, dict[str, float]]:
     return {m: {i: v[0] for i, v in s.items()} for m, s in json.loads(path.read_text()).items()}
 
 
+def scored_ids(truth: Truth, raw: dict[str, dict[str, float]]) -> list[str]:
+    """The development networks every member of `default` scored."""
+    return [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
+
+
 def default_scores(space: Any, raw: dict[str, dict[str, float]], ids: list[str]) -> dict:
     """`default`'s score of each id, computed as `RankEnsemble(seed=0)` does: each member's
     rank among its 48 reference networks, averaged."""
@@ -65,7 +70,7 @@ def main() -> None:
     space = get_space("nb201")
     truth = Truth(space, DEV)
     raw = read_scores(args.scores)
-    ids = [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
+    ids = scored_ids(truth, raw)
     estimators = {"default": default_scores(space, raw, ids)}
     # macs and params are left out: as the error objective beside MACs every network is on
     # their front (-MACs against MACs), so their "front" is the whole file

@@ -31,14 +31,13 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
 from _nb201_truth import Truth, estimated_front
-from estimator_front_nb201 import DEV, ROOT, default_scores, read_scores
+from estimator_front_nb201 import DEV, ROOT, default_scores, read_scores, scored_ids
 from search_nb201 import CIFAR
 
 from shiftnas.data import load_data
 from shiftnas.data.settings import DataConfig
 from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic
 from shiftnas.search import Arch, get_space
-from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS
 
 _DATA: Any = None
 
@@ -157,8 +156,7 @@ def main() -> None:
     space = get_space("nb201")
     truth = Truth(space, DEV)
     raw = read_scores(args.scores)
-    ids = [i for i in truth.acc if all(i in raw[m] for m in DEFAULT_MEMBERS)]
-    default = default_scores(space, raw, ids)
+    default = default_scores(space, raw, scored_ids(truth, raw))
     chosen = candidates(default, truth, max(args.candidates))
     done = {tuple(r["genome"]): r for r in read_jsonl(args.work) if r["steps"] == args.steps}
     todo = [truth.arch[i].genome for i in chosen if truth.arch[i].genome not in done]

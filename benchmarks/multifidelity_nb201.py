@@ -83,7 +83,8 @@ def train_briefly(task: tuple[list[int], int, float, int]) -> dict[str, Any]:
             x = (_DATA.val.images[k : k + 500].float() / 255 - mean) / std
             correct += int((net(x).argmax(1) == _DATA.val.labels[k : k + 500]).sum())
     seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
-    return {"genome": genome, "val_acc": correct / 2000, "last_loss": float(loss.detach()),
+    return {"genome": genome, "seed": seed, "val_acc": correct / 2000,
+            "last_loss": float(loss.detach()),
             "seconds": seconds, "cpu_seconds": cpu_seconds}  # fmt: skip
 
 
@@ -99,16 +100,26 @@ def candidates(scores: dict[str, float], truth: Truth, k: int) -> list[str]:
     return picked
 
 
-def judge(chosen: list[str], default: dict, done: dict, truth: Truth) -> dict[str, Any]:
+def judge(
+    chosen: list[str], default: dict, done: dict, truth: Truth, seeds: list[int]
+) -> dict[str, Any]:
     """Rank correlation within `chosen` and the true hypervolume of the front each ranking
-    picks among them (`default`, the short training, their mean rank), and a perfect pick's."""
-    short = {i: -done[truth.arch[i].genome]["val_acc"] for i in chosen}
+    picks among them (`default`, the short training's mean accuracy over `seeds`, their mean
+    rank; with several seeds also each seed alone), and a perfect pick's."""
+
+    def short(s: list[int]) -> np.ndarray:
+        return np.array([-np.mean([done[truth.arch[i].genome, k]["val_acc"] for k in s])
+                         for i in chosen])  # fmt: skip
+
     acc = np.array([truth.acc[i] for i in chosen])
     d = np.array([default[i] for i in chosen])
-    s = np.array([short[i] for i in chosen])
+    s = short(seeds)
     mixed = (stats.rankdata(d) + stats.rankdata(s)) / 2
+    rankings = [("default", d), ("short training", s), ("mean rank of both", mixed)]
+    if len(seeds) > 1:
+        rankings += [(f"short training, seed {k}", short([k])) for k in seeds]
     results = {}
-    for name, sc in (("default", d), ("short training", s), ("mean rank of both", mixed)):
+    for name, sc in rankings:
         records = truth.records(dict(zip(chosen, sc, strict=True)))
         judged = truth.judge([r["id"] for r in estimated_front(records)], chosen)
         results[name] = {
@@ -117,7 +128,7 @@ def judge(chosen: list[str], default: dict, done: dict, truth: Truth) -> dict[st
             "true_front_members_found": len(judged["true_front_members_found"]),
             "front_members": judged["front_members"],
         }
-        print(f"{len(chosen):4} candidates  {name:20} rho "
+        print(f"{len(chosen):4} candidates  {name:27} rho "
               f"{results[name]['spearman_within_candidates']:.3f}  front HV "
               f"{judged['hypervolume_ratio_front']:.4f}  true front members "
               f"{results[name]['true_front_members_found']}", flush=True)  # fmt: skip
@@ -143,6 +154,9 @@ def main() -> None:
     )
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="training seeds (accuracy averaged)"
+    )
     p.add_argument("--workers", type=int, default=2)
     p.add_argument(
         "--scores", type=Path, default=ROOT / "benchmarks/results/evaluator_scores_nb201_dev.json"
@@ -158,22 +172,31 @@ def main() -> None:
     raw = read_scores(args.scores)
     default = default_scores(space, raw, scored_ids(truth, raw))
     chosen = candidates(default, truth, max(args.candidates))
-    done = {tuple(r["genome"]): r for r in read_jsonl(args.work) if r["steps"] == args.steps}
-    todo = [truth.arch[i].genome for i in chosen if truth.arch[i].genome not in done]
-    print(f"{len(chosen)} candidates, {len(todo)} to train ({args.steps} steps each)", flush=True)
+    if len(set(args.seeds)) < len(args.seeds):
+        p.exit(2, f"--seeds {args.seeds} repeats a seed: give each once\n")
+    done = {  # rows written before --seeds existed were trained with seed 0
+        (tuple(r["genome"]), r.get("seed", 0)): r
+        for r in read_jsonl(args.work)
+        if r["steps"] == args.steps and r.get("lr", 0.05) == args.lr
+    }
+    todo = [(truth.arch[i].genome, k) for k in args.seeds for i in chosen
+            if (truth.arch[i].genome, k) not in done]  # fmt: skip
+    print(f"{len(chosen)} candidates x {len(args.seeds)} seeds, {len(todo)} to train "
+          f"({args.steps} steps each)", flush=True)  # fmt: skip
     if todo:
         with ProcessPoolExecutor(args.workers, initializer=_init) as pool:
-            tasks = [(list(g), args.steps, args.lr, 0) for g in todo]
-            for row in pool.map(train_briefly, tasks):
-                row["steps"] = args.steps
+            tasks = [(list(g), args.steps, args.lr, k) for g, k in todo]
+            for n, row in enumerate(pool.map(train_briefly, tasks), 1):
+                row.update(steps=args.steps, lr=args.lr)
                 append_jsonl(args.work, row)
-                done[tuple(row["genome"])] = row
-                print(f"  {len(done)}/{len(chosen)}: val acc {row['val_acc']:.3f} "
+                done[tuple(row["genome"]), row["seed"]] = row
+                print(f"  {n}/{len(todo)}: val acc {row['val_acc']:.3f} "
                       f"({row['seconds']:.0f} s)", flush=True)  # fmt: skip
-    by_size = [judge(candidates(default, truth, k), default, done, truth) for k in args.candidates]
-    rows = [done[truth.arch[i].genome] for i in chosen]
+    by_size = [judge(candidates(default, truth, k), default, done, truth, args.seeds)
+               for k in args.candidates]  # fmt: skip
+    rows = [done[truth.arch[i].genome, k] for i in chosen for k in args.seeds]
     write_json_atomic(args.out, {
-        "benchmark": "multifidelity_nb201", "steps": args.steps,
+        "benchmark": "multifidelity_nb201", "steps": args.steps, "seeds": args.seeds,
         "lr": args.lr, "proxy": {"channels": 8, "cells_per_stage": 2}, "batch_size": 64,
         "true_front_size": len(truth.front), "by_candidates": by_size,
         "seconds_per_network": round(float(np.mean([r["seconds"] for r in rows])), 1),

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from shiftnas.errors import ShiftnasError
 from shiftnas.search import Arch, get_space
@@ -36,6 +37,25 @@ def test_every_op_gives_finite_scores(proxy, nb201_tiny, tiny_data) -> None:
     mixed = nb201_tiny.sample(np.random.default_rng(0))
     again = get_evaluator(proxy, space=nb201_tiny, data=tiny_data, seed=0, batch_size=16)
     assert ev.evaluate([mixed]) == again.evaluate([mixed])  # deterministic under the seed
+
+
+@pytest.mark.parametrize("proxy", ["jacob_cov", "snip"])
+def test_score_does_not_depend_on_global_rng(proxy, tiny_data) -> None:
+    # mbv3 ends in dropout, and these proxies run the network in train mode: the dropout mask
+    # must come from (seed, arch), not from whatever consumed torch's RNG before
+    space = get_space("mbv3", input_size=16, dropout=0.5)
+    arch = space.sample(np.random.default_rng(0))
+    scores = []
+    for before in (1, 2):
+        torch.manual_seed(before)
+        ev = get_evaluator(proxy, space=space, data=tiny_data, seed=0, batch_size=8)
+        scores.append(ev.evaluate([arch])[0])
+    assert scores[0] == scores[1]
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    get_evaluator(proxy, space=space, data=tiny_data, seed=1, batch_size=8).evaluate([arch])
+    assert torch.rand(1) == expected  # the caller's random stream is left as it was
 
 
 def test_synflow_and_costs_prefer_convs(nb201_tiny) -> None:

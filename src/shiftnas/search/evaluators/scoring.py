@@ -83,13 +83,23 @@ class ScoringEvaluator:
     def score(self, arch: Arch) -> float:
         raise NotImplementedError
 
+    def seeded_score(self, arch: Arch) -> float:
+        """`score` with torch's random state set from (seed, architecture) and restored after:
+        random ops inside a score (dropout in a proxy's train-mode pass) then do not depend on
+        what ran before in the process. Before this, jacob_cov on `mbv3` (dropout 0.1) gave a
+        different score in each run."""
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(arch_seed(self.seed, arch))
+            return self.score(arch)
+
     def evaluate(self, archs: Sequence[Arch]) -> list[float]:
         scores = []
         for arch in archs:
             arch = self.space.canonical(arch)
             if arch.id not in self.cache:
                 start = time.perf_counter()
-                value = float(self.score(arch))
+                value = float(self.seeded_score(arch))
                 self.seconds[arch.id] = time.perf_counter() - start
                 self.cache[arch.id] = value if np.isfinite(value) else float(np.finfo(float).max)
             scores.append(self.cache[arch.id])

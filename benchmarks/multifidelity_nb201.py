@@ -164,6 +164,8 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=Path("/tmp/multifidelity_nb201.jsonl"))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/multifidelity_nb201.json")
     args = p.parse_args()
+    if len(set(args.seeds)) < len(args.seeds):
+        p.exit(2, f"--seeds {args.seeds} repeats a seed: give each once\n")
     if not DEV.exists() or not CIFAR.exists():
         print(f"skipped: needs {DEV} and {CIFAR}")
         return
@@ -172,8 +174,6 @@ def main() -> None:
     raw = read_scores(args.scores)
     default = default_scores(space, raw, scored_ids(truth, raw))
     chosen = candidates(default, truth, max(args.candidates))
-    if len(set(args.seeds)) < len(args.seeds):
-        p.exit(2, f"--seeds {args.seeds} repeats a seed: give each once\n")
     done = {  # rows written before --seeds existed were trained with seed 0
         (tuple(r["genome"]), r.get("seed", 0)): r
         for r in read_jsonl(args.work)

@@ -85,9 +85,8 @@ class ScoringEvaluator:
 
     def seeded_score(self, arch: Arch) -> float:
         """`score` with torch's random state set from (seed, architecture) and restored after:
-        random ops inside a score (dropout in a proxy's train-mode pass) then do not depend on
-        what ran before in the process. Before this, jacob_cov on `mbv3` (dropout 0.1) gave a
-        different score in each run."""
+        random ops inside a score (the dropout of `mbv3` in jacob_cov's train-mode pass) then do
+        not depend on what ran before in the process."""
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(arch_seed(self.seed, arch))

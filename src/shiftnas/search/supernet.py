@@ -104,7 +104,8 @@ def supernet_spaces() -> list[str]:
 
 
 def require_supernet(space: Any) -> LayerChainSpace:
-    """`space` itself when it serves a supernet, else a one-line ShiftnasError naming those that do."""
+    """`space` itself when it serves a supernet, else a one-line ShiftnasError naming those
+    that do."""
     if "supernet" not in getattr(space, "capabilities", frozenset()):
         raise ShiftnasError(
             f"space '{space.name}' has no {CAPABILITIES['supernet'].split(' (')[0]} (spaces with "

@@ -1,4 +1,4 @@
-"""`nbmacro`: the MobileNetV2-block space of NAS-Bench-Macro, built exactly as the benchmark trained it.
+"""`nbmacro`: the MobileNetV2-block space of NAS-Bench-Macro, built as the benchmark trained it.
 
 Su et al., "Prioritized Architecture Sampling with Monte-Carlo Tree Search", CVPR 2021
 (arXiv:2103.11922); benchmark data: `../shared/benchmarks/nas-bench-macro/` (Apache-2.0, from the
@@ -186,7 +186,7 @@ class NbMacroSpace:
                         "input_size": s.input_size,
                     }
                     for s in self.layer_specs
-                ],  # fmt: skip
+                ],
                 "head_channels": self.settings.head_channels,
                 "num_classes": self.settings.num_classes,
             },

@@ -48,15 +48,26 @@ WORK = ROOT / "runs" / "bench-nbmacro-estimators"
 NETWORKS = 1000
 REFERENCE_SEED = 7_777  # RankEnsemble draws its reference networks with seed + 7_777
 # name -> (registered estimator, settings): variants measured while finding why RWE inverts
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {}
-DEFAULT_PLAN = (
-    "macs:1000,params:1000,synflow:1000,rwe_paper:2,snip:64,naswot:64,jacob_cov:64,grad_norm:64,"
-    "fisher:64,mbv3:macs:46,mbv3:params:46,mbv3:synflow:46,mbv3:snip:46,mbv3:naswot:46,"
-    "mbv3:jacob_cov:46,mbv3:grad_norm:46,mbv3:fisher:46,mbv3:rwe:46,"
-    "snip:128,naswot:128,jacob_cov:128,grad_norm:128,fisher:128,rwe:32,"
-    "snip:256,naswot:256,jacob_cov:256,grad_norm:256,fisher:256,rwe:64,ref:rwe:48,ref:synflow:48,"
-    "ref:jacob_cov:48,ref:macs:48,jacob_cov:512,snip:512,naswot:512,grad_norm:512,fisher:512"
-)
+S8 = {"stem_channels": 8, "head_channels": 320}  # nbmacro at 1/4 width: stages 16/32/64
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "rwe_s8": ("rwe", {"proxy": S8}),
+    "rwe_s8_g1": ("rwe", {"proxy": S8, "grid": 1}),
+    "rwe_s8_g1_bntrain": ("rwe", {"proxy": S8, "grid": 1, "bn": "train"}),
+    "rwe_s8_g1_last": ("rwe", {"proxy": S8, "grid": 1, "taps": "last"}),
+    "rwe_s8_n4k": ("rwe", {"proxy": S8, "train_images": 4000}),
+    "rwe_g1": ("rwe", {"grid": 1}),
+    "rwe_g1_bntrain": ("rwe", {"grid": 1, "bn": "train"}),
+}
+CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
+DEFAULT_PLAN = ",".join([
+    "macs:1000", "params:1000", "synflow:1000",
+    *(f"tune:{v}:64" for v in ("rwe_s8", "rwe_s8_g1", "rwe_s8_g1_bntrain", "rwe_s8_g1_last")),
+    *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP, "rwe", "rwe_g1",
+                               "rwe_g1_bntrain")),
+    *(f"{e}:128" for e in CHEAP), "tune:rwe:24", "rwe_paper:2",
+    *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
+    *(f"{e}:512" for e in CHEAP), *(f"{e}:1000" for e in CHEAP),
+])  # fmt: skip
 
 
 def nbmacro_truth() -> dict[str, dict[str, float]]:
@@ -178,11 +189,13 @@ class Scorer:
                 "wall_s": round(time.perf_counter() - wall, 4)}  # fmt: skip
 
 
-def reference_genomes(family: str, scorer: Scorer, count: int = 48) -> list[str]:
-    """The networks `RankEnsemble(reference=48, seed=0)` draws (genome strings)."""
-    space = scorer.space(family)
+def reference_genomes(count: int = 48) -> list[str]:
+    """The `nbmacro` networks `RankEnsemble(reference=48, seed=0)` draws (canonical genomes)."""
+    from shiftnas.search import get_space
+
+    space = get_space("nbmacro")
     rng = np.random.default_rng(0 + REFERENCE_SEED)
-    return [space.to_string(space.sample(rng)) for _ in range(count)]
+    return [space.to_string(space.canonical(space.sample(rng))) for _ in range(count)]
 
 
 def phase_networks(phase: str, order: list[str], scorer: Scorer) -> tuple[str, str, list[str]]:
@@ -190,9 +203,21 @@ def phase_networks(phase: str, order: list[str], scorer: Scorer) -> tuple[str, s
     count = int(parts[-1])
     if parts[0] == "mbv3":
         return "mbv3", parts[1], sorted(mbv3_truth())[:count]
+    if parts[0] == "tune":
+        tune = set(split_halves(sorted(order, key=_macs_key))[0])
+        return "nbmacro", parts[1], [g for g in order if g in tune][:count]
     if parts[0] == "ref":
-        return "nbmacro", parts[1], reference_genomes("nbmacro", scorer, count)
+        return "nbmacro", parts[1], reference_genomes(count)
     return "nbmacro", parts[0], order[:count]
+
+
+_FLOPS: dict[str, int] = {}
+
+
+def _macs_key(genome: str) -> tuple[int, str]:
+    if not _FLOPS:
+        _FLOPS.update({g: r["flops"] for g, r in nbmacro_truth().items()})
+    return _FLOPS[genome], genome
 
 
 def run(plan: list[str], work: Path) -> None:

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shiftnas.errors import ShiftnasError
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -136,17 +138,49 @@ def list_spaces_command(
 
 def estimators_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    space: str | None = typer.Option(
+        None, "--space", help="Add each estimator's measured rank fidelity on this space."
+    ),
 ) -> None:
-    """Each estimator `shiftnas eval` and `search.evaluator.name` take: what it is, its source."""
+    """Each estimator `shiftnas eval` and `search.evaluator.name` take: what it is, its source,
+    and with --space its measured Spearman/Kendall there and whether the search trusts it."""
+    from shiftnas.search import list_spaces
     from shiftnas.search.evaluators import list_evaluators
 
-    rows = {name: asdict(ESTIMATORS.get(name, UNDESCRIBED)) for name in list_evaluators()}
+    if space is not None and space not in list_spaces():
+        raise ShiftnasError(f"--space '{space}' is unknown: choose one of {', '.join(list_spaces())}")
+    rows: dict[str, dict] = {
+        name: asdict(ESTIMATORS.get(name, UNDESCRIBED)) for name in list_evaluators()
+    }
+    if space is not None:
+        from shiftnas.search.evaluators.trust import figures, verdict
+
+        measured = figures(space)
+        for name, row in rows.items():
+            row["fidelity"] = measured.get(name)
+            row["warning"] = verdict(name, space)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="estimators (lower score = better network)")
-    for column in ("name", "what it is", "source"):
+    title = "estimators (lower score = better network)"
+    columns = ["name", "what it is", "source"]
+    if space is not None:
+        title += f"; rank fidelity measured on {space} (Spearman/Kendall vs trained accuracy)"
+        columns = ["name", "Spearman", "Kendall", "networks", "measured in", "trusted", "what it is"]
+    table = Table(title=title)
+    for column in columns:
         table.add_column(column, overflow="fold")
     for name, row in rows.items():
-        table.add_row(name, row["description"], row["source"])
+        if space is None:
+            table.add_row(name, row["description"], row["source"])
+            continue
+        fig = row["fidelity"] or {}
+        trusted = "n/a" if name == "inherited" else ("no" if row["warning"] else "yes")
+        table.add_row(name, _fmt(fig.get("spearman")), _fmt(fig.get("kendall_tau")),
+                      str(fig.get("n", "")), fig.get("source", "never measured"), trusted,
+                      row["description"])  # fmt: skip
     Console().print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return f"{value:+.3f}" if isinstance(value, float) else ""

@@ -23,10 +23,11 @@ def search_command(
 ) -> None:
     """Search the Pareto front; running it again after a kill resumes from the last generation."""
     cfg = load_config(config)
-    check_config(cfg, str(config), stages=["search"])
+    console = Console()
+    for line in check_config(cfg, str(config), stages=["search"]):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     run = RunDir(run_dir or Path("runs") / cfg.name)
     check_run_folder(run.root)
-    console = Console()
     for line in run.bind(cfg):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     result = search_from_config(cfg, run.root, progress=not quiet)

@@ -36,6 +36,7 @@ FIRST_READER: dict[str, str | None] = {
     "supernet": "supernet",
     "supernet.bn_recalibration_batches": "search",  # BN recalibration of inherited weights
     "search": "search",
+    "search.evaluator.unmeasured": None,  # warn or stop before the search: changes no output
     "select": "select",
     "retrain": "retrain",
     "robustness": "robustness",

@@ -30,8 +30,12 @@ from shiftnas.search.space import require_capability
 SUPPLIED = frozenset({"space", "data", "seed", "device", "name"})
 
 
-def check_config(config: Config, source: str = "config", stages: Sequence[str] = ()) -> None:
-    """Raise one `ShiftnasError` line, `source: key: problem: fix`, for the first problem found.
+def check_config(
+    config: Config, source: str = "config", stages: Sequence[str] = ()
+) -> list[str]:
+    """Raise one `ShiftnasError` line, `source: key: problem: fix`, for the first problem found;
+    return the warning lines the caller prints before any work (an estimator not trusted on the
+    space, `search.evaluators.trust`).
 
     Names are always checked; what a stage needs (a backend that runs here, a supernet, the
     registry) only for `stages` (default: the config's own), so `shiftnas search` can pass
@@ -44,8 +48,26 @@ def check_config(config: Config, source: str = "config", stages: Sequence[str] =
         _check_evaluator(config)
         _check_latency(config, stages)
         _check_selection(config)
+        warnings = _check_trust(config, stages)
     except ShiftnasError as err:
         raise ShiftnasError(f"{source}: {err}") from None
+    return [f"warning: {source}: {line}" for line in warnings]
+
+
+def _check_trust(config: Config, stages: list[str]) -> list[str]:
+    """The search's estimator against its measured fidelity on the space: a warning line, or an
+    error with `search.evaluator.unmeasured: error`."""
+    from shiftnas.search.evaluators.trust import verdict
+
+    settings = config.search.evaluator
+    if "search" not in stages or "error" not in _search_wants(config):
+        return []
+    line = verdict(settings.name, config.space.name)
+    if line is None:
+        return []
+    if settings.unmeasured == "error":
+        raise ShiftnasError(f"search.evaluator.name: {line} (search.evaluator.unmeasured: error)")
+    return [f"search.evaluator.name: {line} (set search.evaluator.unmeasured: error to stop)"]
 
 
 def _search_wants(config: Config) -> list[str]:

@@ -116,7 +116,7 @@ def error_measure(ctx: _Context) -> Measure:
         return evaluator.evaluate
 
     make()  # an unknown name or bad settings fail here, once
-    return Measure("error", "expensive", make)
+    return Measure("error", "expensive", make, estimate=settings.name)
 
 
 @OBJECTIVES.register("shift_error")

@@ -48,7 +48,8 @@ def run_pipeline(
     per changed key, `pipeline.changes`), and the stages not done run.
     """
     console = console or Console()
-    check_config(config, source)
+    for line in check_config(config, source):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if config.search.executor == "ray" and "search" in config.stages:
         from shiftnas.search.nsga.ray_executor import require_ray
 

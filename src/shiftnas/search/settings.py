@@ -44,6 +44,9 @@ class SearchEvaluatorConfig(Section):
     name: str = Field(default="inherited", min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict)
     max_val_images: int | None = Field(default=None, ge=10)  # inherited / shift_error only
+    # an estimator never measured on the space, or measured below `macs` there
+    # (`search.evaluators.trust`): one warning line before any work, or a stop with `error`
+    unmeasured: Literal["warn", "error"] = "warn"
 
 
 class SearchLatencyConfig(Section):

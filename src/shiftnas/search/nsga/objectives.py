@@ -36,6 +36,9 @@ class Measure:
     # estimator's "error" may be a negated proxy, a rank or a regression loss, and is not one
     fraction: bool = False
     direction: Literal["min"] = "min"
+    # the training-free estimator behind the measure (its name), if any: a generation it scores
+    # all alike stops the search (`check_not_blind`)
+    estimate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,29 @@ class Budget:
 
     measure: Measure
     limit: float
+
+
+def check_not_blind(
+    measures: Sequence[Measure], values: Sequence[dict[str, float | None]], generation: int
+) -> None:
+    """Raise, in one line, when an estimator's measure gave every network of a generation (two
+    or more) the same value: it cannot rank them, and NSGA-II would silently rank by the other
+    objectives alone (issue #25: `rwe_paper` scored every `mbv3` network 0.900).
+
+    Raises:
+        ShiftnasError: a measure with `estimate` set is constant over `values`.
+    """
+    for m in measures:
+        if m.estimate is None:
+            continue
+        known = [v[m.name] for v in values if v.get(m.name) is not None]
+        if len(known) >= 2 and len(set(known)) == 1:
+            raise ShiftnasError(
+                f"search.evaluator.name: '{m.estimate}' gave all {len(known)} networks of "
+                f"generation {generation} the same {m.name} ({known[0]:.6g}): a blind estimate "
+                "cannot rank them; choose one measured on this space (shiftnas estimators "
+                "--space NAME)"
+            )
 
 
 def check_some_feasible(

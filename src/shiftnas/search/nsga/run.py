@@ -41,7 +41,12 @@ from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.checkpoint import SearchState, bind_run_folder, load_state, save_state
 from shiftnas.search.nsga.evaluation import Engine
 from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
-from shiftnas.search.nsga.objectives import Budget, Measure, check_some_feasible
+from shiftnas.search.nsga.objectives import (
+    Budget,
+    Measure,
+    check_not_blind,
+    check_some_feasible,
+)
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
 from shiftnas.search.nsga.seeding import spread_genomes
 from shiftnas.search.settings import SearchConfig
@@ -132,6 +137,7 @@ def run_search(
                 break
             archs = algorithm.problem.archs(pop.get("X"))
             values = engine.evaluate(archs, state.generation + 1)
+            check_not_blind(measures, values, state.generation + 1)
             if hasattr(algorithm.eliminate_duplicates, "record"):  # (older checkpoints: no)
                 algorithm.eliminate_duplicates.record(archs)
             F = _objective_matrix(values, names)

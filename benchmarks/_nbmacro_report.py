@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from _machine import machine_info
 from nbmacro_estimators import (
     DEFAULT_PLAN,
@@ -122,7 +121,8 @@ def report(path: Path, out: Path) -> dict[str, Any]:
             "members": list(DEFAULT_MEMBERS),
         }
     out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"{'estimator':<22}{'n tune/hold':>12}{'Spearman t/h':>16}{'Kendall t/h':>16}{'s/net':>8}")
+    head = f"{'estimator':<22}{'n tune/hold':>12}{'Spearman t/h':>16}{'Kendall t/h':>16}"
+    print(f"{head}{'s/net':>8}")
     for est, fig in sorted(result["figures"].items()):
         t, h = fig["tune"] or {}, fig["holdout"] or {}
         sec = result["seconds_per_network"].get(est, {}).get("cpu", float("nan"))
@@ -130,8 +130,9 @@ def report(path: Path, out: Path) -> dict[str, Any]:
               f"{_f(t.get('spearman'))}/{_f(h.get('spearman'))}  "
               f"{_f(t.get('kendall_tau'))}/{_f(h.get('kendall_tau'))}{sec:>8.2f}")  # fmt: skip
     for est, fig in sorted(result["mbv3_transfer"].items()):
-        print(f"mbv3 {est:<17}{(fig or {}).get('n', 0):>5}  Spearman {_f((fig or {}).get('spearman'))}"
-              f"  Kendall {_f((fig or {}).get('kendall_tau'))}")  # fmt: skip
+        fig = fig or {}
+        print(f"mbv3 {est:<17}{fig.get('n', 0):>5}  Spearman {_f(fig.get('spearman'))}"
+              f"  Kendall {_f(fig.get('kendall_tau'))}")  # fmt: skip
     print(f"wrote {out}", file=sys.stderr)
     return result
 

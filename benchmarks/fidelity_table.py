@@ -91,7 +91,7 @@ if __name__ == "__main__":
     if args.check:
         from shiftnas.search.evaluators.fidelity_table import MEASURED
 
-        same = MEASURED == table
+        same = table == MEASURED
         print("fidelity table agrees with the JSONs" if same else "fidelity table is stale")
         sys.exit(0 if same else 1)
     MODULE.write_text(render(table))

@@ -37,8 +37,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _machine import machine_info  # noqa: E402
-
 BENCH = ROOT.parent / "shared" / "benchmarks" / "nas-bench-macro" / "nas-bench-macro_cifar10.json"
 CIFAR = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg"
 MBV3_CSV = ROOT / "benchmarks" / "results" / "mbv3_standalone.csv"
@@ -59,13 +57,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "rwe_g1_bntrain": ("rwe", {"grid": 1, "bn": "train"}),
 }
 CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
-DEFAULT_PLAN = ",".join([
-    "macs:1000", "params:1000", "synflow:1000",
-    *(f"tune:{v}:64" for v in ("rwe_s8", "rwe_s8_g1", "rwe_s8_g1_bntrain", "rwe_s8_g1_last")),
-    *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP, "rwe", "rwe_g1",
-                               "rwe_g1_bntrain")),
-    *(f"{e}:128" for e in CHEAP), "tune:rwe:24", "rwe_paper:2",
-    *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
+DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
+    "macs:1000", "params:1000", "synflow:256",
+    *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP)),
+    "tune:rwe_s8:48", "tune:rwe_s8_g1:48", "mbv3:rwe:46", "mbv3:rwe_g1:46",
+    *(f"{e}:64" for e in CHEAP), "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_g1_last:48",
+    "mbv3:rwe_g1_bntrain:46", "tune:rwe:16", "synflow:1000", *(f"{e}:128" for e in CHEAP),
+    "rwe_paper:2", *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
     *(f"{e}:512" for e in CHEAP), *(f"{e}:1000" for e in CHEAP),
 ])  # fmt: skip
 
@@ -246,6 +244,6 @@ if __name__ == "__main__":
     args = p.parse_args()
     if not args.report_only:
         run(args.plan.split(","), args.work)
-    from _nbmacro_report import report  # noqa: E402
+    from _nbmacro_report import report
 
     report(args.work / "scores.jsonl", args.out)

@@ -148,7 +148,8 @@ def estimators_command(
     from shiftnas.search.evaluators import list_evaluators
 
     if space is not None and space not in list_spaces():
-        raise ShiftnasError(f"--space '{space}' is unknown: choose one of {', '.join(list_spaces())}")
+        choices = ", ".join(list_spaces())
+        raise ShiftnasError(f"--space '{space}' is unknown: choose one of {choices}")
     rows: dict[str, dict] = {
         name: asdict(ESTIMATORS.get(name, UNDESCRIBED)) for name in list_evaluators()
     }
@@ -166,7 +167,8 @@ def estimators_command(
     columns = ["name", "what it is", "source"]
     if space is not None:
         title += f"; rank fidelity measured on {space} (Spearman/Kendall vs trained accuracy)"
-        columns = ["name", "Spearman", "Kendall", "networks", "measured in", "trusted", "what it is"]
+        columns = ["name", "Spearman", "Kendall", "networks", "measured in", "trusted"]
+        columns.append("what it is")
     table = Table(title=title)
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -30,9 +30,7 @@ from shiftnas.search.space import require_capability
 SUPPLIED = frozenset({"space", "data", "seed", "device", "name"})
 
 
-def check_config(
-    config: Config, source: str = "config", stages: Sequence[str] = ()
-) -> list[str]:
+def check_config(config: Config, source: str = "config", stages: Sequence[str] = ()) -> list[str]:
     """Raise one `ShiftnasError` line, `source: key: problem: fix`, for the first problem found;
     return the warning lines the caller prints before any work (an estimator not trusted on the
     space, `search.evaluators.trust`).

@@ -35,8 +35,7 @@ def best_choice(space: str) -> tuple[str, dict[str, Any]] | None:
 
 def describe(name: str, figure: dict[str, Any]) -> str:
     return (
-        f"{name} Spearman {figure['spearman']:+.3f} on {figure['n']} networks "
-        f"({figure['source']})"
+        f"{name} Spearman {figure['spearman']:+.3f} on {figure['n']} networks ({figure['source']})"
     )
 
 

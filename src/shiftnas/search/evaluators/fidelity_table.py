@@ -8,7 +8,48 @@ Spearman rho / Kendall tau of -score against trained accuracy (higher = better).
 from typing import Any
 
 MEASURED: dict[str, dict[str, dict[str, Any]]] = {
-    "mbv3": {},
+    "mbv3": {
+        "macs": {
+            "kendall_tau": 0.513,
+            "key": "mbv3_transfer/macs",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.7004,
+            "split": "all 46",
+        },
+        "naswot": {
+            "kendall_tau": 0.3856,
+            "key": "mbv3_transfer/naswot",
+            "n": 18,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.5769,
+            "split": "all 46",
+        },
+        "params": {
+            "kendall_tau": 0.2277,
+            "key": "mbv3_transfer/params",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.3376,
+            "split": "all 46",
+        },
+        "snip": {
+            "kendall_tau": 0.6367,
+            "key": "mbv3_transfer/snip",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.8165,
+            "split": "all 46",
+        },
+        "synflow": {
+            "kendall_tau": 0.4029,
+            "key": "mbv3_transfer/synflow",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.5901,
+            "split": "all 46",
+        },
+    },
     "nb201": {
         "default": {
             "kendall_tau": 0.7607,
@@ -109,11 +150,19 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "split": "holdout half",
         },
         "params": {
-            "kendall_tau": 0.2309,
+            "kendall_tau": 0.2287,
             "key": "figures/params/holdout",
-            "n": 203,
+            "n": 500,
             "source": "benchmarks/results/nbmacro_estimators.json",
-            "spearman": 0.3392,
+            "spearman": 0.3351,
+            "split": "holdout half",
+        },
+        "synflow": {
+            "kendall_tau": 0.4791,
+            "key": "figures/synflow/holdout",
+            "n": 111,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.6633,
             "split": "holdout half",
         },
     },

@@ -73,7 +73,8 @@ def test_a_never_measured_estimator_warns_and_the_error_mode_stops_before_work(t
 
 
 def test_a_trusted_estimator_prints_no_warning(tmp_path, monkeypatch):
-    trusted = {"mbv3": {"macs": {**FIGURE, "spearman": 0.7}, "synflow": {**FIGURE, "spearman": 0.8}}}
+    figures = {"macs": {**FIGURE, "spearman": 0.7}, "synflow": {**FIGURE, "spearman": 0.8}}
+    trusted = {"mbv3": figures}
     monkeypatch.setattr(trust, "MEASURED", trusted)
     code, out, err = shiftnas("search", "-c", config(tmp_path / "c.yaml", {"name": "synflow"}),
                               "--run-dir", tmp_path / "run", "--quiet")  # fmt: skip
@@ -95,7 +96,7 @@ class Constant:
 
 def test_an_estimator_that_scores_a_generation_alike_stops_the_search(tmp_path, monkeypatch):
     monkeypatch.setitem(EVALUATORS._entries, "constant", Constant)
-    code, out, err = shiftnas("search", "-c", config(tmp_path / "c.yaml", {"name": "constant"}),
+    code, _, err = shiftnas("search", "-c", config(tmp_path / "c.yaml", {"name": "constant"}),
                               "--run-dir", tmp_path / "run", "--quiet")  # fmt: skip
     one_line_error(code, err, "'constant' gave all 4 networks of generation 1 the same error (0.9)")
     assert not (tmp_path / "run/search/pareto.json").exists()
@@ -106,9 +107,9 @@ def test_estimators_space_shows_the_shipped_figures_and_who_is_trusted():
     assert code == 0, err
     rows = json.loads(out)
     source = json.loads((RESULTS / "evaluator_fidelity_1000.json").read_text())
-    assert rows["naswot"]["fidelity"]["spearman"] == source["methods"]["naswot"]["holdout"][
-        "spearman"
-    ]
+    assert (
+        rows["naswot"]["fidelity"]["spearman"] == source["methods"]["naswot"]["holdout"]["spearman"]
+    )
     # rwe_paper ranked NB201 at Spearman -0.339 (32 networks), below macs' +0.798: flagged
     assert "below MACs" in rows["rwe_paper"]["warning"] and rows["macs"]["warning"] is None
     code, out, err = shiftnas("estimators", "--space", "darts", "--json")

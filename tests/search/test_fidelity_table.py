@@ -78,3 +78,19 @@ def test_verdicts_follow_the_figures():
             below = figure["spearman"] is None or figure["spearman"] < macs
             assert (verdict(name, space) is not None) == (below and name != "macs"), (space, name)
     assert "never measured on space 'darts'" in verdict("synflow", "darts")
+
+
+def test_no_shipped_config_searches_with_an_estimator_it_does_not_trust():
+    from shiftnas.pipeline.checks import check_config
+    from shiftnas.pipeline.config import load_config
+
+    configs = sorted((REPO / "configs").glob("*.yaml"))
+    assert len(configs) >= 4
+    for path in configs:
+        config = load_config(path)
+        name, space = config.search.evaluator.name, config.space.name
+        assert verdict(name, space) is None, path.name
+        assert check_config(config, path.name, stages=["search"]) == []
+    rwe = load_config(REPO / "configs/cifar10-rwe.yaml")
+    assert (rwe.space.name, rwe.search.evaluator.name) == ("nb201", "rwe")
+    assert MEASURED["nb201"]["rwe"]["spearman"] > MEASURED["nb201"]["macs"]["spearman"]

@@ -5,5 +5,8 @@ import lazy_loader
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
-    submod_attrs={"metrics": ["RankAgreement", "rank_agreement", "top_precision"]},
+    submod_attrs={
+        "metrics": ["RankAgreement", "rank_agreement", "top_precision"],
+        "truth": ["Truth", "load_truth", "truth_space"],
+    },
 )

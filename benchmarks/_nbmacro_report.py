@@ -11,6 +11,7 @@ import numpy as np
 from _machine import machine_info
 from nbmacro_estimators import (
     DEFAULT_PLAN,
+    MBV3_CSV,
     NETWORKS,
     VARIANTS,
     mbv3_truth,
@@ -31,6 +32,13 @@ PROTOCOL = (
     "networks of benchmarks/results/mbv3_standalone.csv, truth = mean test accuracy over training "
     "seeds (2 epochs on 20,000 images)."
 )
+
+
+def mbv3_macs() -> dict[str, float]:
+    import csv
+
+    with MBV3_CSV.open(newline="") as handle:
+        return {row["arch"]: float(row["macs"]) for row in csv.DictReader(handle)}
 
 
 def agreement(truth: dict[str, float], scores: dict[str, float]) -> dict[str, Any] | None:
@@ -87,7 +95,7 @@ def report(path: Path, out: Path) -> dict[str, Any]:
                         "other jobs (loaded); ratios between estimators are meaningful",
         "machine": machine_info(), "tune": tune, "holdout": holdout,
         "figures": {}, "mbv3_transfer": {}, "scores": {}, "mbv3_scores": {},
-        "seconds_per_network": {},
+        "seconds_per_network": {}, "score_vs_macs": {},
     }  # fmt: skip
     reference = reference_genomes()
     for family in ("nbmacro", "mbv3"):
@@ -107,14 +115,19 @@ def report(path: Path, out: Path) -> dict[str, Any]:
                     "holdout": agreement({g: truth[g] for g in holdout}, in_set),
                     "all": agreement(truth, in_set),
                 }
+                macs = {g: float(r["flops"]) for g, r in records.items()}
             else:
                 result["mbv3_scores"][est] = scores
                 result["mbv3_transfer"][est] = agreement(mbv3_truth(), scores)
+                macs = mbv3_macs()
+            # how much the estimate just follows size: Spearman of -score with MACs
+            vs = agreement(macs, scores)
+            result["score_vs_macs"].setdefault(family, {})[est] = vs and vs["spearman"]
     joint = default_scores(rows, DEFAULT_MEMBERS, reference)
-    if joint:
+    if joint:  # the NB201 default's members, joined as RankEnsemble does, on nbmacro
         in_set = {g: s for g, s in joint.items() if g in tune_set or g in hold_set}
-        result["scores"]["default"] = in_set
-        result["figures"]["default"] = {
+        result["scores"]["default_nb201"] = in_set
+        result["figures"]["default_nb201"] = {
             "tune": agreement({g: truth[g] for g in tune}, in_set),
             "holdout": agreement({g: truth[g] for g in holdout}, in_set),
             "all": agreement(truth, in_set),

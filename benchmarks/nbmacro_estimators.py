@@ -53,16 +53,20 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "rwe_s8_g1_bntrain": ("rwe", {"proxy": S8, "grid": 1, "bn": "train"}),
     "rwe_s8_g1_last": ("rwe", {"proxy": S8, "grid": 1, "taps": "last"}),
     "rwe_s8_n4k": ("rwe", {"proxy": S8, "train_images": 4000}),
+    "rwe_s8_bntrain": ("rwe", {"proxy": S8, "bn": "train"}),
     "rwe_g1": ("rwe", {"grid": 1}),
     "rwe_g1_bntrain": ("rwe", {"grid": 1, "bn": "train"}),
+    "rwe_bntrain": ("rwe", {"bn": "train"}),
+    "rwe_n2k": ("rwe", {"train_images": 2000}),
 }
 CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
 DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
     "macs:1000", "params:1000", "synflow:256",
     *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP)),
     "tune:rwe_s8:48", "tune:rwe_s8_g1:48", "mbv3:rwe:46", "mbv3:rwe_g1:46",
-    *(f"{e}:64" for e in CHEAP), "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_g1_last:48",
-    "mbv3:rwe_g1_bntrain:46", "tune:rwe:16", "synflow:1000", *(f"{e}:128" for e in CHEAP),
+    "mbv3:rwe_bntrain:46", "mbv3:rwe_n2k:46", "mbv3:rwe_g1_bntrain:46",
+    *(f"{e}:64" for e in CHEAP), "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_bntrain:48",
+    "tune:rwe_s8_g1_last:48", "tune:rwe:16", "synflow:1000", *(f"{e}:128" for e in CHEAP),
     "rwe_paper:2", *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
     *(f"{e}:512" for e in CHEAP), *(f"{e}:1000" for e in CHEAP),
 ])  # fmt: skip

@@ -92,8 +92,9 @@ ESTIMATORS = {
     "params": Entry("parameters, negated: the 'bigger is better' baseline", _ZERO_COST),
     "ensemble": Entry("mean rank of the member estimators within one call", _ZERO_COST),
     "default": Entry(
-        "rwe + synflow + jacob_cov + macs, ranked against 48 fixed random networks of the space",
-        "measured here (README, Performance estimators)",
+        "chosen per space family by measurement: nb201 (and spaces not measured): rwe + synflow "
+        "+ jacob_cov + macs, ranked against 48 fixed random networks; mbv3, nbmacro: macs",
+        "measured here (docs/concepts/estimators.md; shiftnas estimators --space S)",
     ),
 }
 

@@ -18,7 +18,7 @@ from shiftnas.search.evaluators.zero_cost import without_batchnorm
 
 Init = Literal["default", "kaiming", "kaiming_uniform", "xavier"]
 BnMode = Literal["eval", "train", "recal", "remove"]
-Taps = Literal["last", "all"]
+Taps = Literal["last", "all", "each"]  # each: every tap of `all`, one probe per tap
 
 
 @torch.no_grad()
@@ -45,7 +45,7 @@ def tap_modules(network: nn.Module, taps: Taps) -> list[nn.Module]:
     linear = [m for m in network.modules() if isinstance(m, nn.Linear)]
     last = [linear[-1]] if linear else []
     if taps == "last":
-        return last
+        return last  # "all" and "each" read the same taps
     listed = getattr(network, "taps", None)
     if listed is None:
         layers = getattr(network, "layers", None)
@@ -66,8 +66,10 @@ def extract_features(
     calibration: list[torch.Tensor] | None = None,
     batch_size: int = 256,
     device: torch.device | None = None,
+    widths: list[int] | None = None,
 ) -> torch.Tensor:
-    """Pooled features `(N, D)` of every image, computed once without gradients."""
+    """Pooled features `(N, D)` of every image, computed once without gradients; `widths`, when
+    given, receives the number of columns each tap contributes (in order)."""
     device = device or torch.device("cpu")
     points = tap_modules(network, taps)
     if bn == "remove":
@@ -99,6 +101,8 @@ def extract_features(
         for batch, _ in iterate_batches(images, batch_size):
             store.clear()
             network(normalize(batch, mean, std, device))
+            if widths is not None and not rows:
+                widths[:] = [t.shape[1] for t in store]
             rows.append(torch.cat(store, dim=1).float().cpu())
     finally:
         for h in hooks:

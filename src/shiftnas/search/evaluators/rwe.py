@@ -112,7 +112,9 @@ class RweEvaluator(ScoringEvaluator):
                     )  # fmt: skip
         return self._splits
 
-    def features(self, arch: Arch) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def features(
+        self, arch: Arch, widths: list[int] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         data = require_data(self.name, self.data)
         network = build_seeded(
             self.proxy_space, arch, self.seed, self.device, lambda net: initialise(net, self.init)
@@ -121,7 +123,9 @@ class RweEvaluator(ScoringEvaluator):
         common = dict(taps=self.taps, grid=self.grid, bn=self.bn, calibration=calibration,
                       batch_size=self.batch_size, device=self.device)  # fmt: skip
         train_images, val_images = self.splits()
-        train = extract_features(network, train_images, data.mean, data.std, **common)
+        train = extract_features(
+            network, train_images, data.mean, data.std, widths=widths, **common
+        )
         if self.objective != "val_error":
             return train, None
         val = extract_features(network, val_images, data.mean, data.std, **common)
@@ -129,6 +133,8 @@ class RweEvaluator(ScoringEvaluator):
 
     def score(self, arch: Arch) -> float:
         data = require_data(self.name, self.data)
+        if self.taps == "each":
+            return self.score_each(arch)
         train_x, val_x = self.features(arch)
         train_y, val_y = (images.labels for images in self.splits())
         train_x = torch.nan_to_num(train_x)
@@ -146,6 +152,24 @@ class RweEvaluator(ScoringEvaluator):
             return error + 1e-4 * mse  # mse breaks ties between equal error counts
         generator = torch.Generator().manual_seed(arch_seed(self.seed, arch))
         return sgd_ensemble_error(train_x, train_y, val_x, val_y, data.num_classes, generator)
+
+
+    def score_each(self, arch: Arch) -> float:
+        """Mean over the taps of each tap's own ridge training squared error: every layer's
+        output is judged alike, not in proportion to its channels (the deep, wide stages would
+        otherwise hold most of the features)."""
+        data = require_data(self.name, self.data)
+        widths: list[int] = []
+        train_x, _ = self.features(arch, widths)
+        train_x = torch.nan_to_num(train_x)
+        labels = self.splits()[0].labels
+        errors = []
+        for block in torch.split(train_x, widths, dim=1):
+            if self.standardise_features:
+                block = standardise(block, block)[0]
+            errors.append(ridge_error(block, labels, block, labels, data.num_classes,
+                                      self.ridge_alpha)[1])  # fmt: skip
+        return float(sum(errors) / len(errors))
 
 
 @register_evaluator("rwe")

@@ -61,18 +61,21 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "rwe_s8_each": ("rwe", {"proxy": S8, "taps": "each"}),
     "rwe_each": ("rwe", {"taps": "each"}),
     "rwe_s8_each_bntrain": ("rwe", {"proxy": S8, "taps": "each", "bn": "train"}),
+    # the NB201 default (before issue #25) on a MobileNet-block space
+    "default_nb201": ("ensemble", {"members": ["rwe", "synflow", "jacob_cov", "macs"],
+                                   "reference": 48}),
     "rwe_each_bntrain": ("rwe", {"taps": "each", "bn": "train"}),
 }
 CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
 DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
-    "macs:1000", "params:1000", "synflow:256",
+    "macs:1000", "params:1000", "synflow:256", "default:1000", "mbv3:default:46",
     *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP)),
     "tune:rwe_s8:48", "tune:rwe_s8_g1:48", "mbv3:rwe:46", "tune:rwe_s8_each:48",
-    "mbv3:rwe_each:46", "mbv3:rwe_bntrain:46", "mbv3:rwe_each_bntrain:46",
-    "tune:rwe_s8_each_bntrain:48", "mbv3:rwe_g1:46", "mbv3:rwe_n2k:46", "mbv3:rwe_g1_bntrain:46",
-    *(f"{e}:64" for e in CHEAP), "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_bntrain:48",
-    "tune:rwe_s8_g1_last:48", "tune:rwe:16", "synflow:1000", *(f"{e}:128" for e in CHEAP),
-    "rwe_paper:2", *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
+    "mbv3:rwe_each:46", *(f"{e}:64" for e in CHEAP), "mbv3:rwe_bntrain:46",
+    "mbv3:default_nb201:46", "tune:rwe_s8_each_bntrain:48", *(f"{e}:128" for e in CHEAP),
+    "mbv3:rwe_each_bntrain:46", "mbv3:rwe_g1:46", "mbv3:rwe_n2k:46", "rwe_paper:2",
+    "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_bntrain:48", "tune:rwe_s8_g1_last:48",
+    "tune:rwe:16", "synflow:1000", *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
     *(f"{e}:512" for e in CHEAP), *(f"{e}:1000" for e in CHEAP),
 ])  # fmt: skip
 

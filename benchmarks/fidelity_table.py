@@ -83,11 +83,30 @@ def render(table: dict[str, Any]) -> str:
     )
 
 
+def markdown(table: dict[str, Any]) -> str:
+    """One Markdown table per space: the figures of docs/concepts/estimators.md."""
+    out = []
+    for space in ("nb201", "nbmacro", "mbv3"):
+        rows = table[space]
+        out += [f"\n{space}:\n", "| estimator | Spearman | Kendall tau | networks | split | "
+                "source |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for name, f in sorted(rows.items(), key=lambda kv: -(kv[1]["spearman"] or -9)):
+            rho = "undefined" if f["spearman"] is None else f"{f['spearman']:+.3f}"
+            tau = "undefined" if f["kendall_tau"] is None else f"{f['kendall_tau']:+.3f}"
+            out.append(f"| {name} | {rho} | {tau} | {f['n']} | {f['split']} | "
+                       f"`{f['source']}` |")  # fmt: skip
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--check", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="print the docs' tables")
     args = p.parse_args()
     table = build()
+    if args.markdown:
+        print(markdown(table))
+        sys.exit(0)
     if args.check:
         from shiftnas.search.evaluators.fidelity_table import MEASURED
 

@@ -60,15 +60,20 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "rwe_n2k": ("rwe", {"train_images": 2000}),
     "rwe_s8_each": ("rwe", {"proxy": S8, "taps": "each"}),
     "rwe_each": ("rwe", {"taps": "each"}),
+    # `rwe` as tuned on NB201, before issue #25 (full-size network on mbv3 and nbmacro, all taps)
+    "rwe_nb201_settings": ("rwe", {"proxy": {}, "taps": "all"}),
     "rwe_s8_each_bntrain": ("rwe", {"proxy": S8, "taps": "each", "bn": "train"}),
     # the NB201 default (before issue #25) on a MobileNet-block space
-    "default_nb201": ("ensemble", {"members": ["rwe", "synflow", "jacob_cov", "macs"],
-                                   "reference": 48}),
+    "default_nb201": (
+        "ensemble",
+        {"members": ["rwe", "synflow", "jacob_cov", "macs"], "reference": 48},
+    ),
     "rwe_each_bntrain": ("rwe", {"taps": "each", "bn": "train"}),
 }
 CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
 DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
     "macs:1000", "params:1000", "synflow:256", "default:1000", "mbv3:default:46",
+    "mbv3:rwe:46", "rwe:128",
     *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP)),
     "tune:rwe_s8:48", "tune:rwe_s8_g1:48", "mbv3:rwe:46", "tune:rwe_s8_each:48",
     "mbv3:rwe_each:46", *(f"{e}:64" for e in CHEAP), "mbv3:rwe_bntrain:46",

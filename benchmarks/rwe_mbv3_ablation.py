@@ -84,8 +84,12 @@ class AblatedSpace:
 CHANGES = ["no_se", "relu", "no_blurpool", "no_residual"]
 # the unchanged network and BatchNorm in train mode are scored by nbmacro_estimators.py (`mbv3:`
 # phases of rwe, rwe_bntrain, rwe_each, rwe_each_bntrain): read from its scores file
-FROM_MAIN = {("all", "none"): "rwe", ("all", "bn_train"): "rwe_bntrain",
-             ("each", "none"): "rwe_each", ("each", "bn_train"): "rwe_each_bntrain"}
+FROM_MAIN = {
+    ("all", "none"): "rwe_nb201_settings",
+    ("all", "bn_train"): "rwe_bntrain",
+    ("each", "none"): "rwe_each",
+    ("each", "bn_train"): "rwe_each_bntrain",
+}
 
 
 def main() -> None:
@@ -123,7 +127,6 @@ def main() -> None:
 
 def report(path: Path) -> None:
     from _nbmacro_report import agreement, mbv3_macs
-
     from nbmacro_estimators import read_scores
 
     rows = [json.loads(line) for line in path.read_text().splitlines()]

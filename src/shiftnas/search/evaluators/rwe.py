@@ -46,7 +46,16 @@ PROXY_SETTINGS: dict[str, dict[str, Any]] = {
     "nb201": {"channels": 8, "cells_per_stage": 2},
     "darts": {"channels": 8, "layers": 5},
     "macro": {"channels": 16},
+    # 1/4 width (stages 16/32/64, head 320): 1.1-1.6 CPU-s a network instead of 10-22 s
+    "nbmacro": {"stem_channels": 8, "head_channels": 320},
 }
+# Where the features come from, per space (default "all"). On MobileNet blocks one probe over all
+# taps is dominated by the widest, deepest layers and the head (576 of the 992 features of a
+# `mbv3` network of configs/cifar10-cpu.yaml), whose random features reward compute where
+# training does not; one probe per tap judges every layer alike: Spearman -0.744 -> -0.190 on
+# the 46 `mbv3` networks, +0.30 -> +0.50 on 48 NAS-Bench-Macro tune networks. Still below MACs
+# on both (benchmarks/results/nbmacro_estimators.json, docs/concepts/estimators.md).
+TAPS: dict[str, Taps] = {"nbmacro": "each", "mbv3": "each"}
 
 
 def subsample(images: ImageData, n: int | None, seed: int) -> ImageData:
@@ -70,7 +79,7 @@ class RweEvaluator(ScoringEvaluator):
         proxy: dict[str, Any] | None = None,
         init: Init = "kaiming",
         bn: BnMode = "eval",
-        taps: Taps = "all",
+        taps: Taps | None = None,
         grid: int = 2,
         standardise_features: bool = True,
         probe: Literal["ridge", "sgd"] = "ridge",
@@ -86,6 +95,7 @@ class RweEvaluator(ScoringEvaluator):
             get_space(self.space.name, settings, **overrides) if overrides else self.space
         )
         self.train_images, self.val_images = train_images, val_images
+        taps = taps if taps is not None else TAPS.get(self.space.name, "all")
         self.init, self.bn, self.taps, self.grid = init, bn, taps, grid
         self.standardise_features = standardise_features
         self.probe, self.ridge_alpha, self.batch_size = probe, ridge_alpha, batch_size
@@ -152,7 +162,6 @@ class RweEvaluator(ScoringEvaluator):
             return error + 1e-4 * mse  # mse breaks ties between equal error counts
         generator = torch.Generator().manual_seed(arch_seed(self.seed, arch))
         return sgd_ensemble_error(train_x, train_y, val_x, val_y, data.num_classes, generator)
-
 
     def score_each(self, arch: Arch) -> float:
         """Mean over the taps of each tap's own ridge training squared error: every layer's

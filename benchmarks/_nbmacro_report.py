@@ -22,6 +22,7 @@ from nbmacro_estimators import (
     stratified,
 )
 
+ENSEMBLES = [("naswot", "macs"), ("naswot", "synflow"), ("naswot", "macs", "synflow")]
 PROTOCOL = (
     "1,000 canonical NAS-Bench-Macro networks stratified over MACs (all 3,969 sorted by (MACs, "
     "genome), every k-th); consecutive pairs split by a seeded coin (numpy seed 0) into tune and "
@@ -123,16 +124,27 @@ def report(path: Path, out: Path) -> dict[str, Any]:
             # how much the estimate just follows size: Spearman of -score with MACs
             vs = agreement(macs, scores)
             result["score_vs_macs"].setdefault(family, {})[est] = vs and vs["spearman"]
-    joint = default_scores(rows, DEFAULT_MEMBERS, reference)
-    if joint:  # the NB201 default's members, joined as RankEnsemble does, on nbmacro
+    # rank ensembles (RankEnsemble code, 48 reference networks), candidates for the default
+    for members in (DEFAULT_MEMBERS, *ENSEMBLES):
+        joint = default_scores(rows, members, reference)
+        if not joint:
+            continue
+        key = "default_nb201" if members == DEFAULT_MEMBERS else "+".join(members)
         in_set = {g: s for g, s in joint.items() if g in tune_set or g in hold_set}
-        result["scores"]["default_nb201"] = in_set
-        result["figures"]["default_nb201"] = {
+        result["scores"][key] = in_set
+        result["figures"][key] = {
             "tune": agreement({g: truth[g] for g in tune}, in_set),
             "holdout": agreement({g: truth[g] for g in holdout}, in_set),
             "all": agreement(truth, in_set),
-            "members": list(DEFAULT_MEMBERS),
+            "members": list(members),
         }
+    # MACs on exactly the networks of each figure: the paired comparison
+    flops = {g: -float(r["flops"]) for g, r in records.items()}
+    for fig_key, fig in result["figures"].items():
+        scored = result["scores"][fig_key]
+        for split, keys in (("tune", tune_set), ("holdout", hold_set)):
+            same = {g: flops[g] for g in scored if g in keys}
+            fig[f"macs_same_networks_{split}"] = (agreement(truth, same) or {}).get("spearman")
     out.write_text(json.dumps(result, indent=1) + "\n")
     head = f"{'estimator':<22}{'n tune/hold':>12}{'Spearman t/h':>16}{'Kendall t/h':>16}"
     print(f"{head}{'s/net':>8}")
@@ -142,6 +154,8 @@ def report(path: Path, out: Path) -> dict[str, Any]:
         print(f"{est:<22}{t.get('n', 0):>5}/{h.get('n', 0):<6}"
               f"{_f(t.get('spearman'))}/{_f(h.get('spearman'))}  "
               f"{_f(t.get('kendall_tau'))}/{_f(h.get('kendall_tau'))}{sec:>8.2f}")  # fmt: skip
+        print(f"{'  macs, same networks':<34}{_f(fig['macs_same_networks_tune'])}/"
+              f"{_f(fig['macs_same_networks_holdout'])}")  # fmt: skip
     for est, fig in sorted(result["mbv3_transfer"].items()):
         fig = fig or {}
         print(f"mbv3 {est:<17}{fig.get('n', 0):>5}  Spearman {_f(fig.get('spearman'))}"

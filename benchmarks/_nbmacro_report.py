@@ -82,7 +82,7 @@ def default_scores(rows: dict, members: tuple[str, ...], reference: list[str]) -
 
 
 def report(path: Path, out: Path) -> dict[str, Any]:
-    from shiftnas.search.evaluators.ensemble import DEFAULT_MEMBERS
+    from shiftnas.search.evaluators.ensemble import DEFAULT_BY_SPACE, DEFAULT_MEMBERS
 
     rows = read_scores(path)
     records = nbmacro_truth()
@@ -138,6 +138,18 @@ def report(path: Path, out: Path) -> dict[str, Any]:
             "all": agreement(truth, in_set),
             "members": list(members),
         }
+    # `default` on these spaces is its one member itself (DEFAULT_BY_SPACE): its figures are the
+    # member's (tests/search/test_default_by_space.py checks the scores are the same)
+    for family, figures, scores in (
+        ("nbmacro", result["figures"], result["scores"]),
+        ("mbv3", result["mbv3_transfer"], result["mbv3_scores"]),
+    ):
+        (member,) = DEFAULT_BY_SPACE[family]
+        if member in figures:
+            figures["default"] = {**figures[member], "same_as": member}
+            scores["default"] = scores[member]
+            if family == "nbmacro":
+                result["seconds_per_network"]["default"] = result["seconds_per_network"][member]
     # MACs on exactly the networks of each figure: the paired comparison
     flops = {g: -float(r["flops"]) for g, r in records.items()}
     for fig_key, fig in result["figures"].items():

@@ -72,7 +72,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
 DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
-    "macs:1000", "params:1000", "synflow:256", "default:1000", "mbv3:default:46",
+    "macs:1000", "params:1000", "synflow:256",
     "mbv3:rwe:46", "rwe:128", "snip:64", "naswot:256", "ref:naswot:48", "ref:macs:48",
     "ref:synflow:48", "jacob_cov:64", "grad_norm:64",
     "fisher:64", "naswot:512",

@@ -9,6 +9,38 @@ from typing import Any
 
 MEASURED: dict[str, dict[str, dict[str, Any]]] = {
     "mbv3": {
+        "default": {
+            "kendall_tau": 0.5749,
+            "key": "mbv3_transfer/default",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.7513,
+            "split": "all 46",
+        },
+        "fisher": {
+            "kendall_tau": 0.5807,
+            "key": "mbv3_transfer/fisher",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.7748,
+            "split": "all 46",
+        },
+        "grad_norm": {
+            "kendall_tau": 0.6657,
+            "key": "mbv3_transfer/grad_norm",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.8421,
+            "split": "all 46",
+        },
+        "jacob_cov": {
+            "kendall_tau": -0.2638,
+            "key": "mbv3_transfer/jacob_cov",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": -0.402,
+            "split": "all 46",
+        },
         "macs": {
             "kendall_tau": 0.513,
             "key": "mbv3_transfer/macs",
@@ -18,11 +50,11 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "split": "all 46",
         },
         "naswot": {
-            "kendall_tau": 0.3856,
+            "kendall_tau": 0.5749,
             "key": "mbv3_transfer/naswot",
-            "n": 18,
+            "n": 46,
             "source": "benchmarks/results/nbmacro_estimators.json",
-            "spearman": 0.5769,
+            "spearman": 0.7513,
             "split": "all 46",
         },
         "params": {
@@ -31,6 +63,14 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "n": 46,
             "source": "benchmarks/results/nbmacro_estimators.json",
             "spearman": 0.3376,
+            "split": "all 46",
+        },
+        "rwe": {
+            "kendall_tau": -0.1362,
+            "key": "mbv3_transfer/rwe",
+            "n": 46,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": -0.1898,
             "split": "all 46",
         },
         "snip": {
@@ -141,6 +181,22 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "nbmacro": {
+        "default": {
+            "kendall_tau": 0.7166,
+            "key": "figures/default/holdout",
+            "n": 84,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.884,
+            "split": "holdout half",
+        },
+        "jacob_cov": {
+            "kendall_tau": 0.7273,
+            "key": "figures/jacob_cov/holdout",
+            "n": 12,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.8741,
+            "split": "holdout half",
+        },
         "macs": {
             "kendall_tau": 0.5561,
             "key": "figures/macs/holdout",
@@ -149,12 +205,36 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "spearman": 0.7545,
             "split": "holdout half",
         },
+        "naswot": {
+            "kendall_tau": 0.7166,
+            "key": "figures/naswot/holdout",
+            "n": 84,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.884,
+            "split": "holdout half",
+        },
         "params": {
             "kendall_tau": 0.2287,
             "key": "figures/params/holdout",
             "n": 500,
             "source": "benchmarks/results/nbmacro_estimators.json",
             "spearman": 0.3351,
+            "split": "holdout half",
+        },
+        "rwe": {
+            "kendall_tau": 0.2232,
+            "key": "figures/rwe/holdout",
+            "n": 52,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.3376,
+            "split": "holdout half",
+        },
+        "snip": {
+            "kendall_tau": 0.5323,
+            "key": "figures/snip/holdout",
+            "n": 26,
+            "source": "benchmarks/results/nbmacro_estimators.json",
+            "spearman": 0.7142,
             "split": "holdout half",
         },
         "synflow": {

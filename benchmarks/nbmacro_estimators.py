@@ -74,7 +74,7 @@ CHEAP = ("snip", "naswot", "jacob_cov", "grad_norm", "fisher")
 DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resumes
     "macs:1000", "params:1000", "synflow:256",
     "mbv3:rwe:46", "rwe:128", "snip:64", "naswot:256", "ref:naswot:48", "ref:macs:48",
-    "ref:synflow:48", "jacob_cov:64", "grad_norm:64",
+    "ref:synflow:48", "rwe_paper:2", "jacob_cov:64", "grad_norm:64",
     "fisher:64", "naswot:512",
     *(f"mbv3:{e}:46" for e in ("macs", "params", "synflow", *CHEAP)),
     "tune:rwe_s8:48", "tune:rwe_s8_g1:48", "mbv3:rwe:46", "tune:rwe_s8_each:48",

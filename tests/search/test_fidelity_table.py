@@ -75,7 +75,7 @@ def test_verdicts_follow_the_figures():
     for space, rows in MEASURED.items():
         macs = rows["macs"]["spearman"]
         for name, figure in rows.items():
-            below = figure["spearman"] is None or figure["spearman"] < macs
+            below = figure["spearman"] is None or figure["spearman"] < macs or figure["n"] < 30
             assert (verdict(name, space) is not None) == (below and name != "macs"), (space, name)
     assert "never measured on space 'darts'" in verdict("synflow", "darts")
 

@@ -93,7 +93,7 @@ ESTIMATORS = {
     "ensemble": Entry("mean rank of the member estimators within one call", _ZERO_COST),
     "default": Entry(
         "chosen per space family by measurement: nb201 (and spaces not measured): rwe + synflow "
-        "+ jacob_cov + macs, ranked against 48 fixed random networks; mbv3, nbmacro: macs",
+        "+ jacob_cov + macs, ranked against 48 fixed random networks; mbv3, nbmacro: naswot",
         "measured here (docs/concepts/estimators.md; shiftnas estimators --space S)",
     ),
 }

@@ -17,6 +17,9 @@ from shiftnas.search.evaluators.fidelity_table import MEASURED
 
 # estimates that are not training-free (a trained supernet's weights): outside this table
 NOT_JUDGED = frozenset({"inherited"})
+# fewer networks than this give a rank correlation too noisy to trust (Spearman's standard error
+# is about 1 / sqrt(n - 3): 0.19 at 30)
+MIN_NETWORKS = 30
 
 
 def figures(space: str) -> dict[str, dict[str, Any]]:
@@ -26,7 +29,11 @@ def figures(space: str) -> dict[str, dict[str, Any]]:
 
 def best_choice(space: str) -> tuple[str, dict[str, Any]] | None:
     """The measured estimator with the highest Spearman rho on `space` (None: none measured)."""
-    ranked = [(f["spearman"], name) for name, f in figures(space).items() if f["spearman"]]
+    ranked = [
+        (f["spearman"], name)
+        for name, f in figures(space).items()
+        if f["spearman"] is not None and f["n"] >= MIN_NETWORKS
+    ]
     if not ranked:
         return None
     name = max(ranked)[1]
@@ -42,8 +49,9 @@ def describe(name: str, figure: dict[str, Any]) -> str:
 def verdict(estimator: str, space: str) -> str | None:
     """One line when `estimator` is not trusted on `space`, else None.
 
-    Not trusted: never measured there; measured with every network scored the same (Spearman
-    undefined); or measured with a Spearman rho below that of `macs` on the same networks."""
+    Not trusted: never measured there; measured on fewer than MIN_NETWORKS networks; measured
+    with every network scored the same (Spearman undefined); or measured with a Spearman rho
+    below that of `macs` there."""
     if estimator in NOT_JUDGED or estimator == "macs":
         return None
     measured = figures(space)
@@ -56,6 +64,11 @@ def verdict(estimator: str, space: str) -> str | None:
             f"on record for {where}): its ranking there is unknown{better}"
         )
     figure = measured[estimator]
+    if figure["n"] < MIN_NETWORKS:
+        return (
+            f"estimator '{estimator}' was measured on only {figure['n']} networks of space "
+            f"'{space}' ({figure['source']}): too few to trust its ranking{better}"
+        )
     if figure["spearman"] is None:
         return (
             f"estimator '{estimator}' gave every network of space '{space}' the same score when "

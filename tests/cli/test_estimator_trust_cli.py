@@ -115,3 +115,15 @@ def test_estimators_space_shows_the_shipped_figures_and_who_is_trusted():
     code, out, err = shiftnas("estimators", "--space", "darts", "--json")
     assert all(r["fidelity"] is None for r in json.loads(out).values())
     one_line_error(*shiftnas("estimators", "--space", "nope")[::2], "--space 'nope' is unknown")
+
+
+def test_the_shipped_table_stops_rwe_on_mobilenet_blocks_when_asked(tmp_path):
+    from shiftnas.search.evaluators.fidelity_table import MEASURED
+
+    rwe, macs = MEASURED["mbv3"]["rwe"]["spearman"], MEASURED["mbv3"]["macs"]["spearman"]
+    assert rwe < macs  # measured: one probe per tap still ranks mbv3 below MACs
+    path = config(tmp_path / "c.yaml", {"name": "rwe", "unmeasured": "error"})
+    code, _, err = shiftnas("search", "-c", path, "--run-dir", tmp_path / "run", "--quiet")
+    one_line_error(code, err, f"'rwe' ranks space 'mbv3' below MACs: Spearman {rwe:+.3f} vs "
+                   f"macs {macs:+.3f}", "choose default Spearman")  # fmt: skip
+    assert not (tmp_path / "run").exists()

@@ -28,7 +28,18 @@ def figures(space: str) -> dict[str, dict[str, Any]]:
 
 
 def best_choice(space: str) -> tuple[str, dict[str, Any]] | None:
-    """The measured estimator with the highest Spearman rho on `space` (None: none measured)."""
+    """What to use on `space` instead: `default` where it was measured there at or above MACs
+    (it was chosen on a tune split, the others' figures are the ones it was judged on), else the
+    measured estimator with the highest Spearman rho (None: none measured)."""
+    measured = figures(space)
+    default, macs = measured.get("default"), measured.get("macs")
+    if (
+        default is not None
+        and default["spearman"] is not None
+        and default["n"] >= MIN_NETWORKS
+        and (macs is None or default["spearman"] >= macs["spearman"])
+    ):
+        return "default", default
     ranked = [
         (f["spearman"], name)
         for name, f in figures(space).items()

@@ -48,8 +48,9 @@ from shiftnas.search.settings import SearchConfig
 from shiftnas.search.space import SearchSpace
 
 
-class Tracker(Protocol):
-    """Where per-generation metrics go besides `metrics.jsonl` (MLflow, in the pipeline)."""
+class MetricsSink(Protocol):
+    """Where per-generation metrics go besides `metrics.jsonl`: in the pipeline, its
+    `shiftnas.tracking.Tracker` (MLflow), of which this is the one method a search needs."""
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None: ...
 
@@ -68,7 +69,7 @@ class SearchResult:
 class GenerationLogger(Callback):
     """pymoo's per-generation hook: writes the metrics line and forwards it to a tracker."""
 
-    def __init__(self, path: Path, names: list[str], tracker: Tracker | None) -> None:
+    def __init__(self, path: Path, names: list[str], tracker: MetricsSink | None) -> None:
         super().__init__()
         self.path, self.names, self.tracker = path, names, tracker
         self.last: dict[str, Any] = {}
@@ -96,7 +97,7 @@ def run_search(
     seed: int,
     budgets: Sequence[Budget] = (),
     progress: bool = True,
-    tracker: Tracker | None = None,
+    tracker: MetricsSink | None = None,
 ) -> SearchResult:
     """Run (or resume) NSGA-II minimising `objectives` subject to `budgets`."""
     out_dir = Path(out_dir)

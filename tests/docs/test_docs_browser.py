@@ -19,8 +19,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]  # fmt: skip
-# Chromium logs each console message of the page as `...:CONSOLE(line)] "message", source: url`
-CONSOLE = re.compile(r"CONSOLE\(\d+\)\] \"(.*?)\", source: (\S*)")
+# Chromium logs each console message of the page as `...:INFO:CONSOLE:7] "message", source: url`
+# (older builds: `CONSOLE(7)]`); a page that logs nothing, errors included, logs no such line
+CONSOLE = re.compile(r"CONSOLE[:(]\d+\)?\] \"(.*?)\", source: (\S*)")
 
 PAGES = {
     "home": ("", ["Where to go", "quickstart-pareto.png"]),

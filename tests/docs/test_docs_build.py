@@ -41,6 +41,8 @@ def _commands(group, path="shiftnas"):
     ctx = group.context_class(group, info_name=path)
     for name in group.list_commands(ctx):
         sub = group.get_command(ctx, name)
+        if sub.hidden:  # a renamed command kept only to name its new spelling
+            continue
         yield f"{path} {name}"
         if hasattr(sub, "list_commands"):
             yield from _commands(sub, f"{path} {name}")

@@ -54,6 +54,7 @@ app = typer.Typer(
     help="Find, prove and ship efficient, shift-robust convolutional networks for a device.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # a docstring's wrapped lines are one paragraph in --help
     add_completion=False,
 )
 

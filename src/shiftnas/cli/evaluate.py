@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 def eval_command(
     method: str = typer.Argument(
-        ..., help="Estimator, e.g. default, rwe, synflow (see estimators)."
+        ...,
+        metavar="ESTIMATOR",
+        help="Performance estimator, e.g. default, rwe, synflow (`shiftnas estimators`).",
     ),
     space: str | None = SPACE,
     config: Path | None = typer.Option(

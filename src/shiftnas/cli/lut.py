@@ -17,7 +17,11 @@ from shiftnas.cli.resolve import load_space
 # the minimum per session, then the minimum over passes
 DEFAULT_STATISTIC, DEFAULT_AGGREGATE = "min", "min"
 
-app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_args_is_help=True)
+app = typer.Typer(
+    help="Build, validate and inspect latency lookup tables.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 
 
 @app.command("build")

@@ -16,7 +16,9 @@ from shiftnas.cli.resolve import load_space, resolve_arch
 from shiftnas.errors import ShiftnasError
 
 app = typer.Typer(
-    help="MACs, parameters and measured latency of an architecture.", no_args_is_help=True
+    help="MACs, parameters and measured latency of an architecture.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 

@@ -14,7 +14,7 @@ from shiftnas.cli.catalog import list_spaces_command
 from shiftnas.cli.options import CONFIG, JSON, SPACE_HELP
 from shiftnas.cli.resolve import load_space
 
-app = typer.Typer(help="Inspect search spaces.", no_args_is_help=True)
+app = typer.Typer(help="Inspect search spaces.", no_args_is_help=True, rich_markup_mode="markdown")
 app.command("list")(list_spaces_command)
 
 

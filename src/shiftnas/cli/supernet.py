@@ -17,7 +17,9 @@ from shiftnas.cli.options import (
     human_console,
 )
 
-app = typer.Typer(help="Train the one-shot supernet.", no_args_is_help=True)
+app = typer.Typer(
+    help="Train the one-shot supernet.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 
 
 @app.command("train")

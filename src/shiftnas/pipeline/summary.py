@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 from rich.table import Table
 
-from shiftnas.export.card import card_figures
+from shiftnas.export.card import CardFigures, card_figures
 from shiftnas.pipeline.config import STAGE_ORDER
 from shiftnas.pipeline.context import read_output
 from shiftnas.pipeline.integrity import RESUME_HINT, damaged_outputs
 from shiftnas.pipeline.rundir import RunDir
 
 
-def stage_records(run: RunDir) -> list[dict[str, Any]]:
-    """Each stage of the pipeline, in order: `stage`, `status` (`not configured`, `pending`,
-    `running`, `interrupted`, `done`, `failed`, `damaged`), `finished` (Unix seconds or None),
-    `summary` (the stage's own figures), `error` and `damaged` (a damaged or missing output)."""
+class StageRecord(TypedDict):
+    """One stage of a run as `shiftnas status` shows it."""
+
+    stage: str
+    status: str  # not configured, pending, running, interrupted, done, failed, damaged
+    finished: float | None  # Unix seconds
+    summary: dict[str, Any] | None  # the stage's own figures, as state.json holds them
+    error: str | None
+    damaged: str | None  # the first damaged or missing output, if any
+
+
+class ExportedNetwork(CardFigures):
+    """An exported network's model card figures and its ONNX file."""
+
+    onnx: str
+
+
+def stage_records(run: RunDir) -> list[StageRecord]:
+    """Each stage of the pipeline, in order (`StageRecord`)."""
     config = run.load_config()
     stages = run.state()["stages"]
-    records = []
+    records: list[StageRecord] = []
     for stage in STAGE_ORDER:
         if stage not in config.stages:
             records.append({"stage": stage, "status": "not configured", "finished": None,
@@ -76,17 +91,16 @@ def _short(summary: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def exported_records(run: RunDir) -> list[dict[str, Any]]:
-    """The model card figures of each exported network (`export.card.card_figures`: accuracy as
+def exported_records(run: RunDir) -> list[ExportedNetwork]:
+    """The model card figures of each exported network (`export.card.CardFigures`: accuracy as
     a fraction, params, MACs, latency in ms, shift consistency) and its `onnx` file."""
     export = run.stage("export")
     cards = sorted(export.glob("*/card.json")) if export.is_dir() else []
-    records = []
+    records: list[ExportedNetwork] = []
     for path in cards:
-        figures = dict(card_figures(read_output(path, {})))
-        figures["arch_id"] = figures.get("arch_id") or path.parent.name
-        figures["onnx"] = str(path.parent / "model.onnx")
-        records.append(figures)
+        figures = card_figures(read_output(path, {}))
+        figures["arch_id"] = figures["arch_id"] or path.parent.name
+        records.append(ExportedNetwork(**figures, onnx=str(path.parent / "model.onnx")))
     return records
 
 

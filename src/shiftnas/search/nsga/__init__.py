@@ -3,11 +3,12 @@
 from shiftnas.search.nsga.algorithm import make_nsga2
 from shiftnas.search.nsga.archive import Archive
 from shiftnas.search.nsga.objectives import Budget, Measure, macs_measure, params_measure
-from shiftnas.search.nsga.run import MetricsSink, SearchResult, run_search
+from shiftnas.search.nsga.run import FrontMember, MetricsSink, SearchResult, run_search
 
 __all__ = [
     "Archive",
     "Budget",
+    "FrontMember",
     "Measure",
     "MetricsSink",
     "SearchResult",

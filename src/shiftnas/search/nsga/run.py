@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 from pymoo.core.callback import Callback
@@ -55,9 +55,18 @@ class MetricsSink(Protocol):
     def log_metrics(self, metrics: dict[str, float], step: int) -> None: ...
 
 
+class FrontMember(TypedDict):
+    """One network of the Pareto front, as `search/pareto.json` stores it."""
+
+    id: str  # the canonical architecture's id (12 hex digits)
+    arch: dict[str, Any]  # `Arch.to_json()`: {space, genome}
+    string: str  # the space's string form of the genome
+    objectives: dict[str, float]  # each search objective's value, all minimised
+
+
 @dataclass(frozen=True)
 class SearchResult:
-    front: list[dict[str, Any]]  # id, arch, string, objectives of each front network
+    front: list[FrontMember]
     objectives: list[str]
     generations: int
     evaluations: int  # distinct networks in the archive

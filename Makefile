@@ -22,7 +22,7 @@ test: $(STAMP)
 
 # The documentation site into site/; a broken link or a missing reference fails it (--strict).
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,5 +1,9 @@
 """Every command that reports a result takes `--json` and prints exactly one JSON object on
-stdout (what else it says goes to stderr), on one tiny run made once with every stage."""
+stdout (what else it says goes to stderr), on one tiny run made once with every stage.
+
+`profile latency --json` and `doctor --json` are parsed in their own tests
+(tests/profiling/test_lut_use.py, tests/test_doctor.py); `test_cli_help.py` checks that every
+command has `--json`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MLflow tracking against the embedded default (an SQLite store inside the run directory)."""
+"""MLflow tracking against the embedded default (an SQLite store inside the run folder)."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_nested_runs_params_metrics_artifacts_and_resume(tmp_path) -> None:
     assert [(m.step, m.value) for m in history] == [(0, 2.0), (1, 1.0), (2, 0.0)]
     listed = {a.path for a in client.list_artifacts(children["search"].info.run_id, "search")}
     assert listed == {"search/pareto.json", "search/archive.jsonl"}
-    assert (run_dir / "mlartifacts").is_dir()  # artifacts stay inside the run directory
+    assert (run_dir / "mlartifacts").is_dir()  # artifacts stay inside the run folder
     assert children["search"].data.tags["front_size"] == "3"
 
     # Resume: same parent and stage runs, no duplicates, the cut-off stage is reopened.

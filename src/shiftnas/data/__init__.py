@@ -1,4 +1,5 @@
-"""Datasets as in-memory uint8 tensors, batched augmentation and shifts."""
+"""Datasets as in-memory uint8 tensors (shapes, digits, CIFAR-10, image folders), their checks
+and `data:` settings, batched augmentation and shifts."""
 
 import lazy_loader
 

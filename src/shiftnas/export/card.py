@@ -7,7 +7,7 @@ plain onnxruntime: the model expects normalised float32 NCHW input and returns l
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from shiftnas.profiling.fingerprint import library_versions
 
@@ -82,7 +82,22 @@ def make_card(
     }  # fmt: skip
 
 
-def card_figures(card: dict[str, Any]) -> dict[str, Any]:
+class CardFigures(TypedDict):
+    """The headline figures of a model card; None where the card does not have one."""
+
+    accuracy: float | None  # test accuracy, a fraction
+    latency_ms: float | None  # median latency of the shipped file, ms
+    device: str | None  # the GPU's name when measured on one, else the host CPU's model
+    backend: str | None  # the latency backend (ort-cpu, tensorrt, ...)
+    shift_consistency: float | None  # circular-fill consistency (else the first fill's), 0-1
+    shifted_accuracy: float | None  # accuracy under the same shifts, 0-1
+    params: int | None
+    macs: int | None  # multiply-adds of the exported network
+    arch_id: str | None
+    num_classes: int | None
+
+
+def card_figures(card: dict[str, Any]) -> CardFigures:
     """The headline figures of a card `make_card` wrote (the reader beside its writer): what the
     registry tags and the summary table show; None for a figure the card does not have.
 

@@ -1,4 +1,4 @@
-"""The run directory: where each stage reads the previous stage's files and writes its own."""
+"""The run folder: where each stage reads the previous stage's files and writes its own."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class RunDir:
     def load_config(self) -> Config:
         if not self.config_path.exists():
             raise ShiftnasError(
-                f"{self.root} is not a shiftnas run directory (no config.yaml): "
+                f"{self.root} is not a shiftnas run folder (no config.yaml): "
                 "pass --run-dir of a run, or start one with `shiftnas run CONFIG`"
             )
         return load_config(self.config_path)

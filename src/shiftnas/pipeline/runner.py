@@ -42,7 +42,7 @@ def run_pipeline(
 ) -> RunDir:
     """Run `config.stages` in `run_dir`; every input is checked before any stage runs.
 
-    In order: the config against the registries (`pipeline.checks`, one `ShiftnasError` line
+    In order: the config against the name tables (`pipeline.checks`, one `ShiftnasError` line
     prefixed with `source`), then the data against itself and the space's skeleton, both before
     the run folder is made; then a changed config resets the stages it invalidates (one line
     per changed key, `pipeline.changes`), and the stages not done run.

@@ -1,4 +1,4 @@
-"""From a `Config` and a run directory to the measures, budgets and call of `run_search`; the
+"""From a `Config` and a run folder to the measures, budgets and call of `run_search`; the
 objectives themselves are registered by name in `pipeline.objectives`."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
 )
-from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
+from shiftnas.search.nsga.run import MetricsSink, SearchResult, run_search
 from shiftnas.search.space import SearchSpace, get_space
 
 
@@ -42,7 +42,7 @@ def search_from_config(
     cfg: Config,
     run_dir: Path,
     progress: bool = True,
-    tracker: Tracker | None = None,
+    tracker: MetricsSink | None = None,
     data_loader: Callable[[], DataSplits] | None = None,
 ) -> SearchResult:
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`.

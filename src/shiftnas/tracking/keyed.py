@@ -1,8 +1,8 @@
-"""Find-or-create for the objects a run directory makes in MLflow, by the tag `shiftnas.key`.
+"""Find-or-create for the objects a run folder makes in MLflow, by the tag `shiftnas.key`.
 
 A process can die after MLflow committed a run, a logged model or a model version and before
 `tracking.json` recorded its id. Each such object is created with the tag `shiftnas.key` (the
-run directory's `TrackingState.key`, plus the stage, model or version it stands for; written to
+run folder's `TrackingState.key`, plus the stage, model or version it stands for; written to
 `tracking.json` before anything is created), and looked up by that tag before creating: a
 resumed run reuses what the killed one made instead of creating a second one.
 """
@@ -20,7 +20,7 @@ from shiftnas.tracking.store import default_artifact_location
 log = logging.getLogger("shiftnas.tracking")
 
 KEY_TAG = "shiftnas.key"
-RUN_DIR_TAG = "shiftnas.run_dir"  # where the run directory is (updated when it has moved)
+RUN_DIR_TAG = "shiftnas.run_dir"  # where the run folder is (updated when it has moved)
 
 
 def _quoted(value: str) -> str:

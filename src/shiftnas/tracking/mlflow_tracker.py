@@ -2,7 +2,7 @@
 
 Every logging call is a small JSON record applied to the store by `_apply`. When the store stops
 answering mid-run, the record (and every later one) goes to `tracking_pending.jsonl` instead, and
-the next `open` on the run directory replays them in order: a server that goes away loses
+the next `open` on the run folder replays them in order: a server that goes away loses
 nothing. The run ids live in `tracking.json`, so a resumed run logs into the same MLflow runs.
 """
 

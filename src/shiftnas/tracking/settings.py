@@ -10,7 +10,7 @@ from shiftnas.section import Section
 class TrackingConfig(Section):
     """MLflow tracking and the model registry (`shiftnas.tracking`).
 
-    `uri: None` means an SQLite store inside the run directory (`mlflow.db`, artifacts in
+    `uri: None` means an SQLite store inside the run folder (`mlflow.db`, artifacts in
     `mlartifacts/`), so the default needs no server; the `MLFLOW_TRACKING_URI` environment
     variable, when set, wins over `uri`.
     """

@@ -23,7 +23,7 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
 }
 PROBE_TIMEOUT_S = 10.0
-DEFAULT_STORE = "mlflow.db"  # the default store, inside the run directory
+DEFAULT_STORE = "mlflow.db"  # the default store, inside the run folder
 ARTIFACTS = "mlartifacts"  # its artifacts, beside it
 # MLflow error codes that mean the call itself is wrong: retrying later cannot help.
 CLIENT_ERRORS = frozenset({
@@ -47,7 +47,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def default_uri(run_dir: Path) -> str:
-    """The run directory's own store, as an absolute URI for the folder where it is now."""
+    """The run folder's own store, as an absolute URI for the folder where it is now."""
     return f"sqlite:///{(Path(run_dir) / DEFAULT_STORE).resolve()}"
 
 

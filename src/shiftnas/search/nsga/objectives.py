@@ -18,7 +18,8 @@ from shiftnas.errors import ShiftnasError
 from shiftnas.search.space import SearchSpace
 
 Scorer = Callable[[Sequence[Arch]], list[float]]
-Cost = Literal["cheap", "expensive"]
+# how dear a measure is to compute: cheap ones first, then the expensive ones for survivors
+MeasureCost = Literal["cheap", "expensive"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Measure:
     only the Ray executor pickles `make` and what it holds, once, into Ray's object store."""
 
     name: str
-    cost: Cost
+    cost: MeasureCost
     make: Callable[[], Scorer]
     serial: bool = False
     bounds: tuple[float, float] | None = None  # hypervolume normalisation; None: default rule
@@ -97,6 +98,8 @@ def macs_measure(space: SearchSpace) -> Measure:
     return Measure("macs", "cheap", make)
 
 
-def scorer_measure(name: str, make: Callable[[], Scorer], cost: Cost = "expensive") -> Measure:
+def scorer_measure(
+    name: str, make: Callable[[], Scorer], cost: MeasureCost = "expensive"
+) -> Measure:
     """Wrap any `archs -> scores` factory (an evaluator's `evaluate`) as a measure."""
     return Measure(name, cost, make)

@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 from pymoo.core.callback import Callback
@@ -48,15 +48,25 @@ from shiftnas.search.settings import SearchConfig
 from shiftnas.search.space import SearchSpace
 
 
-class Tracker(Protocol):
-    """Where per-generation metrics go besides `metrics.jsonl` (MLflow, in the pipeline)."""
+class MetricsSink(Protocol):
+    """Where per-generation metrics go besides `metrics.jsonl`: in the pipeline, its
+    `shiftnas.tracking.Tracker` (MLflow), of which this is the one method a search needs."""
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None: ...
 
 
+class FrontMember(TypedDict):
+    """One network of the Pareto front, as `search/pareto.json` stores it."""
+
+    id: str  # the canonical architecture's id (12 hex digits)
+    arch: dict[str, Any]  # `Arch.to_json()`: {space, genome}
+    string: str  # the space's string form of the genome
+    objectives: dict[str, float]  # each search objective's value, all minimised
+
+
 @dataclass(frozen=True)
 class SearchResult:
-    front: list[dict[str, Any]]  # id, arch, string, objectives of each front network
+    front: list[FrontMember]
     objectives: list[str]
     generations: int
     evaluations: int  # distinct networks in the archive
@@ -68,7 +78,7 @@ class SearchResult:
 class GenerationLogger(Callback):
     """pymoo's per-generation hook: writes the metrics line and forwards it to a tracker."""
 
-    def __init__(self, path: Path, names: list[str], tracker: Tracker | None) -> None:
+    def __init__(self, path: Path, names: list[str], tracker: MetricsSink | None) -> None:
         super().__init__()
         self.path, self.names, self.tracker = path, names, tracker
         self.last: dict[str, Any] = {}
@@ -96,7 +106,7 @@ def run_search(
     seed: int,
     budgets: Sequence[Budget] = (),
     progress: bool = True,
-    tracker: Tracker | None = None,
+    tracker: MetricsSink | None = None,
 ) -> SearchResult:
     """Run (or resume) NSGA-II minimising `objectives` subject to `budgets`."""
     out_dir = Path(out_dir)

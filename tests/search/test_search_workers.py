@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from cli_helpers import one_line_error, shiftnas
 from search_helpers import fake_error, fake_size, small_space
@@ -120,3 +121,25 @@ def test_cli_search_whose_workers_keep_dying_exits_2_and_resumes(tmp_path, monke
     assert code == 0, err
     for name in ("search/archive.jsonl", "search/pareto.json"):
         assert (tmp_path / "run" / name).read_text() == (tmp_path / "whole" / name).read_text()
+
+
+# --- #27 kind 5: the same torch threads on every path where the archive is promised equal -------
+
+
+class ThreadCount:
+    """`fake_error` plus the number of torch threads the score was computed with: how a float
+    sum is split over threads is what makes scores differ between paths."""
+
+    def __call__(self, archs):
+        return [float(torch.get_num_threads()) + fake_error(a) for a in archs]
+
+
+def test_in_process_and_pool_workers_score_with_the_same_threads(tmp_path) -> None:
+    torch.set_num_threads(2)  # as in a real process (the tests' conftest pins 1 for speed)
+    _search(tmp_path / "one", ThreadCount(), workers=1)
+    _search(tmp_path / "two", ThreadCount(), workers=2)
+    assert _outputs(tmp_path / "one") == _outputs(tmp_path / "two")
+    records = [json.loads(x) for x in (tmp_path / "one/archive.jsonl").read_text().splitlines()]
+    scored = [r for r in records if r["objectives"]["error"] is not None]
+    assert scored and all(1.0 <= r["objectives"]["error"] < 2.0 for r in scored)  # 1 thread
+    assert torch.get_num_threads() == 2  # the main process's threads are given back

@@ -17,10 +17,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shiftnas.errors import ShiftnasError
+from shiftnas.robustness.chance import NEAR_CHANCE_MARGIN, near_chance
 
-# "Within a few points of chance": test accuracy < 1/num_classes + 0.05 (a fraction, i.e. five
-# percentage points) is refused. 10 classes: below 0.15; 2 classes: below 0.55.
-NEAR_CHANCE_MARGIN = 0.05
+# "Within a few points of chance": test accuracy < 1/num_classes + NEAR_CHANCE_MARGIN (0.05, five
+# percentage points) is refused. 10 classes: below 0.15; 2 classes: below 0.55. The robustness
+# report uses the same rule.
+__all__ = ["NEAR_CHANCE_MARGIN", "PromotionResult", "promote"]
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,7 @@ class _Candidate:
 
     @property
     def near_chance(self) -> bool:
-        chance = self.chance
-        # rounded: 1/10 + 0.05 is 0.15000000000000002 in floating point, and 0.15 is not refused
-        return chance is not None and self.accuracy < round(chance + NEAR_CHANCE_MARGIN, 9)
+        return near_chance(self.accuracy, self.num_classes)
 
 
 def _client(client_or_uri: Any) -> Any:

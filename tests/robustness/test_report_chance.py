@@ -7,8 +7,9 @@ from shiftnas.robustness.report import write_report
 
 
 def _metrics(clean: float, shifted: float, classes: int = 10) -> dict:
+    fills = {"zero": {"shifted_acc": shifted, "consistency": 0.5}}
     return {"clean_acc": clean, "max_shift": 2, "images": 100, "num_classes": classes,
-            "shift_pairs": 1, "fills": {"zero": {"shifted_acc": shifted, "consistency": 0.5}}}  # fmt: skip
+            "shift_pairs": 1, "fills": fills}  # fmt: skip
 
 
 def _report(tmp_path, cells: dict[str, tuple[float, float]], network=(0.6, 0.5)) -> str:

@@ -56,8 +56,9 @@ def _ablation_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def _chance_note(metrics: dict[str, Any]) -> str:
-    classes = metrics.get("num_classes")
-    return f"{NEAR_CHANCE_MARGIN * 100:g} points of chance ({100 / classes:.2f}% for {classes} classes)"
+    classes = metrics["num_classes"]
+    chance = f"{100 / classes:.2f}% for {classes} classes"
+    return f"{NEAR_CHANCE_MARGIN * 100:g} points of chance ({chance})"
 
 
 def _filter_gain(result: dict[str, Any]) -> str:

@@ -46,8 +46,10 @@ def run_command(
     console.print(f"run folder: {run.root}")
     if cfg.tracking.enabled:
         from shiftnas.tracking import resolve_tracking_uri, ui_command
+        from shiftnas.tracking.state import TrackingState
 
-        uri = resolve_tracking_uri(run.root, cfg.tracking)
+        state = TrackingState.load(run.root)  # the store the run recorded, wherever we are
+        uri = state.uri(run.root) if state else resolve_tracking_uri(run.root, cfg.tracking)
         console.print(f"see it in MLflow: [bold]{ui_command(uri)}[/]")
 
 

@@ -4,10 +4,12 @@ retried; one that keeps dying ends the search in one line that says how to resum
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -143,3 +145,25 @@ def test_in_process_and_pool_workers_score_with_the_same_threads(tmp_path) -> No
     scored = [r for r in records if r["objectives"]["error"] is not None]
     assert scored and all(1.0 <= r["objectives"]["error"] < 2.0 for r in scored)  # 1 thread
     assert torch.get_num_threads() == 2  # the main process's threads are given back
+
+
+def test_workers_killed_between_batches_are_replaced(tmp_path) -> None:
+    """The OOM killer may strike while the pool waits for the next generation."""
+    from shiftnas.search.nsga.archive import Archive
+    from shiftnas.search.nsga.evaluation import Engine
+
+    space = small_space()
+    objectives = [Measure("error", "expensive", lambda: KillingError(tmp_path, kills=0))]
+    rng = np.random.default_rng(0)
+    archs = [space.canonical(space.sample(rng)) for _ in range(8)]
+    archs = list({a.id: a for a in archs}.values())
+    with Engine(objectives, [], Archive(tmp_path / "a.jsonl"), str, workers=2) as engine:
+        first = engine.evaluate(archs[:3], generation=1)
+        processes = multiprocessing.active_children()  # the pool's 2 workers
+        assert len(processes) == 2
+        for process in processes:
+            os.kill(process.pid, signal.SIGKILL)
+            process.join(timeout=10)
+        second = engine.evaluate(archs[3:], generation=2)
+    expected = [{"error": fake_error(a)} for a in archs]
+    assert first + second == expected

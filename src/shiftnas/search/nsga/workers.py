@@ -87,11 +87,19 @@ class RetryingPool:
             yield value
 
     def _submit(self, fn: Callable, items: Sequence[Any], indices: Any) -> dict[int, Future]:
-        pool = self._fresh()
-        futures = {i: pool.submit(fn, items[i]) for i in indices}
-        if not self._processes:  # the workers start with the first task (fork: all at once)
-            self._processes = list(getattr(pool, "_processes", {}).values())
-        return futures
+        indices = list(indices)
+        for _ in range(1 + WORKER_RETRIES):
+            pool = self._fresh()
+            try:
+                futures = {i: pool.submit(fn, items[i]) for i in indices}
+            except BrokenProcessPool:  # a worker died while the pool waited between batches
+                cause = signal_cause(self._exitcodes())
+                self.close()
+                continue
+            if not self._processes:  # the workers start with the first task (fork: all at once)
+                self._processes = list(getattr(pool, "_processes", {}).values())
+            return futures
+        raise death_error(cause)
 
     def _exitcodes(self) -> list[int | None]:
         """The exit codes of the broken pool's workers; the pool terminates the survivors

@@ -145,3 +145,25 @@ def test_config_paths_are_resolved_once_and_recorded(tmp_path, monkeypatch):
     changed, _ = resolve_paths(config_from_dict({**data, "tracking": {"uri": "other"}}), run)
     assert changed.tracking.uri == str(b / "other")  # a new value is resolved where it is given
     assert str(changed.data.root) == str(a / "images")
+
+
+def test_cli_search_records_relative_paths_and_resumes_from_elsewhere(tmp_path, monkeypatch):
+    """`shiftnas search` binds the same run folder as `shiftnas run`: the relative `data.root`
+    resolved in A is the one used from B, so the config has not changed and nothing resets."""
+    a, b = tmp_path / "A", tmp_path / "B"
+    a.mkdir(), b.mkdir()
+    data = tiny_run_config(search={**SEARCH, "generations": 2})
+    data["data"]["root"] = "images"  # read by image datasets; shapes ignores it
+    config = write_config(tmp_path / "c.yaml", data)
+    monkeypatch.chdir(a)
+    code, _, err = shiftnas("search", "-c", config, "--quiet", "--run-dir", tmp_path / "run")
+    assert code == 0, err
+    recorded = json.loads((tmp_path / "run" / PATHS_FILE).read_text())["paths"]
+    assert recorded == {"data.root": {"given": "images", "resolved": str(a / "images")}}
+    assert yaml.safe_load((tmp_path / "run/config.yaml").read_text())["data"]["root"] == str(
+        a / "images"
+    )
+    monkeypatch.chdir(b)
+    code, out, err = shiftnas("search", "-c", config, "--quiet", "--run-dir", tmp_path / "run")
+    assert code == 0, err
+    assert "data.root" not in out and not (tmp_path / "run/replaced").exists()

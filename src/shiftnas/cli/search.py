@@ -12,6 +12,7 @@ from shiftnas.cli.resolve import CONFIG_REQUIRED
 from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.config import load_config
 from shiftnas.pipeline.integrity import check_run_folder
+from shiftnas.pipeline.paths import record_paths, resolve_paths
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.search_setup import search_from_config
 
@@ -23,12 +24,14 @@ def search_command(
 ) -> None:
     """Search the Pareto front; running it again after a kill resumes from the last generation."""
     cfg = load_config(config)
-    check_config(cfg, str(config), stages=["search"])
     run = RunDir(run_dir or Path("runs") / cfg.name)
+    cfg, paths = resolve_paths(cfg, run.root)  # relative paths: as recorded when it began
+    check_config(cfg, str(config), stages=["search"])
     check_run_folder(run.root)
     console = Console()
     for line in run.bind(cfg):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    record_paths(run.root, paths)
     result = search_from_config(cfg, run.root, progress=not quiet)
     table = Table(
         title=f"Pareto front ({result.generations} generations, "

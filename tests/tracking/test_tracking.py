@@ -57,7 +57,9 @@ def test_flatten_params_dotted_keys_and_limits() -> None:
 def test_uri_precedence_env_over_config_over_default(tmp_path, monkeypatch) -> None:
     default = resolve_tracking_uri(tmp_path, TrackingConfig())
     assert default == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
-    assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")) == "sqlite:///x.db"
+    monkeypatch.chdir(tmp_path)  # a relative store is made absolute against the working directory
+    absolute = f"sqlite:///{tmp_path.resolve()}/x.db"
+    assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")) == absolute
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:1")
     assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")).startswith("http")
     assert isinstance(open_tracker(tmp_path, TrackingConfig(enabled=False), "r", {}), NullTracker)

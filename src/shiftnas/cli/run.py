@@ -60,8 +60,11 @@ def run_command(
     ui = None
     if cfg.tracking.enabled:
         from shiftnas.tracking import resolve_tracking_uri, ui_command
+        from shiftnas.tracking.state import TrackingState
 
-        ui = ui_command(resolve_tracking_uri(run.root, cfg.tracking))
+        state = TrackingState.load(run.root)  # the store the run recorded, wherever we are
+        uri = state.uri(run.root) if state else resolve_tracking_uri(run.root, cfg.tracking)
+        ui = ui_command(uri)
     if as_json:
         emit_json({"run_dir": str(run.root), "stages": stage_records(run),
                    "exported": exported_records(run), "mlflow_ui": ui})  # fmt: skip

@@ -34,15 +34,18 @@ def search_command(
 
     from shiftnas.pipeline.checks import check_config
     from shiftnas.pipeline.integrity import check_run_folder
+    from shiftnas.pipeline.paths import record_paths, resolve_paths
     from shiftnas.pipeline.rundir import RunDir
     from shiftnas.pipeline.search_setup import search_from_config
 
-    check_config(cfg, str(config), stages=["search"])
     run = RunDir(run_dir or Path("runs") / cfg.name)
+    cfg, paths = resolve_paths(cfg, run.root)  # relative paths: as recorded when it began
+    check_config(cfg, str(config), stages=["search"])
     check_run_folder(run.root)
     console = human_console(as_json)
     for line in run.bind(cfg):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    record_paths(run.root, paths)
     result = search_from_config(cfg, run.root, progress=not quiet)
     written = [result.out_dir / "pareto.json", result.out_dir / "pareto.png"]
     if as_json:

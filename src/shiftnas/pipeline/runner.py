@@ -28,6 +28,7 @@ from shiftnas.pipeline.integrity import (
     record_outputs,
     recover_damaged,
 )  # fmt: skip
+from shiftnas.pipeline.paths import record_paths, resolve_paths
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.stages import STAGES
 from shiftnas.tracking import open_tracker
@@ -45,9 +46,12 @@ def run_pipeline(
     In order: the config against the name tables (`pipeline.checks`, one `ShiftnasError` line
     prefixed with `source`), then the data against itself and the space's skeleton, both before
     the run folder is made; then a changed config resets the stages it invalidates (one line
-    per changed key, `pipeline.changes`), and the stages not done run.
+    per changed key, `pipeline.changes`), and the stages not done run. Relative paths of the
+    config are resolved against the working directory when the run is created and recorded
+    (`pipeline.paths`): a resume uses the same files from any directory.
     """
     console = console or Console()
+    config, paths = resolve_paths(config, Path(run_dir))  # relative paths: recorded, once
     check_config(config, source)
     if config.search.executor == "ray" and "search" in config.stages:
         from shiftnas.search.nsga.ray_executor import require_ray
@@ -60,6 +64,7 @@ def run_pipeline(
     check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
     for line in run.bind(config):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    record_paths(run.root, paths)
     recover_damaged(run, config.stages, console)
     if nothing_to_do(run, config.stages, console):
         return run  # a finished run writes nothing: it may be read-only

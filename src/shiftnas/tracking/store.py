@@ -56,7 +56,30 @@ def default_artifact_location(run_dir: Path) -> str:
 
 
 def resolve_tracking_uri(run_dir: Path, config: TrackingConfig) -> str:
-    return os.environ.get(ENV_URI) or config.uri or default_uri(run_dir)
+    """The store a run uses, made absolute (`absolute_uri`) against the working directory."""
+    return absolute_uri(os.environ.get(ENV_URI) or config.uri or default_uri(run_dir))
+
+
+def absolute_uri(uri: str, cwd: Path | None = None) -> str:
+    """`uri` with a relative local path made absolute against `cwd` (default: the working
+    directory): `sqlite:///track.db` (MLflow opens it relative to wherever the process runs),
+    `file:mlruns`, or a bare path `./mlruns`. Server URIs, absolute paths and in-memory SQLite
+    are returned unchanged."""
+    base = Path.cwd() if cwd is None else Path(cwd)
+    if uri.startswith("sqlite:///"):
+        rest = uri[len("sqlite:///") :]
+        path, sep, query = rest.partition("?")
+        if not path or path.startswith("/") or path == ":memory:":
+            return uri
+        return f"sqlite:///{(base / path).resolve()}{sep}{query}"
+    if uri.startswith("file:"):
+        path = uri[len("file:") :]
+        if path.startswith("/"):
+            return uri
+        return (base / path).resolve().as_uri()
+    if ":" in uri or uri in ("databricks", "databricks-uc", "uc") or Path(uri).is_absolute():
+        return uri  # a scheme (http:, databricks://...) or already absolute
+    return str((base / uri).resolve())
 
 
 def is_http(uri: str) -> bool:

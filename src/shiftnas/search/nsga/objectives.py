@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from shiftnas.arch import Arch, input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.search.space import SearchSpace
@@ -41,10 +43,32 @@ class Measure:
 
 @dataclass(frozen=True)
 class Budget:
-    """A constraint `measure <= limit`, handed to pymoo as `G = value - limit <= 0`."""
+    """A constraint `measure <= limit`, handed to pymoo as `G = (value - limit) / |limit| <= 0`.
+
+    Relative to the limit (pymoo's constraint-handling guide): pymoo sums the positive `G` of a
+    network into one violation, so raw units would let the largest unit decide (1,000,050
+    params over a 1e6 budget, 0.005% over, would count 10 times more than 10 ms over a 5 ms
+    budget, 100% over). A limit of 0 has no scale: its `G` stays `value - limit`.
+    """
 
     measure: Measure
     limit: float
+
+    def violation(self, value: float | None) -> float:
+        """`G` of one network: > 0 by the fraction of the limit it is over (0.5: 50% over),
+        <= 0 when met. None (not measured: another budget already failed) adds nothing."""
+        if value is None:
+            return 0.0
+        scale = abs(self.limit) if self.limit != 0 else 1.0
+        return (value - self.limit) / scale
+
+
+def constraint_matrix(
+    values: Sequence[dict[str, float | None]], budgets: Sequence[Budget]
+) -> np.ndarray:
+    """pymoo's `G` `(networks, budgets)`: each budget's `violation`, unitless."""
+    rows = [[b.violation(v[b.measure.name]) for b in budgets] for v in values]
+    return np.array(rows, dtype=float).reshape(len(values), len(budgets))
 
 
 def check_some_feasible(

@@ -41,7 +41,12 @@ from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.checkpoint import SearchState, bind_run_folder, load_state, save_state
 from shiftnas.search.nsga.evaluation import Engine
 from shiftnas.search.nsga.metrics import fixed_bounds, front_indices, generation_record
-from shiftnas.search.nsga.objectives import Budget, Measure, check_some_feasible
+from shiftnas.search.nsga.objectives import (
+    Budget,
+    Measure,
+    check_some_feasible,
+    constraint_matrix,
+)
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
 from shiftnas.search.nsga.seeding import spread_genomes
 from shiftnas.search.settings import SearchConfig
@@ -114,9 +119,11 @@ def run_search(
     measures = list(objectives) + _extra_measures(objectives, budgets)
     bind_run_folder(out_dir / "settings.json", space, names, budgets, settings, seed)
     archive = Archive(out_dir / "archive.jsonl")
-    state = load_state(out_dir / "checkpoint.pkl") or _new_state(
-        space, objectives, budgets, settings, seed
-    )
+    state = load_state(out_dir / "checkpoint.pkl")
+    if state is None:
+        state = _new_state(space, objectives, budgets, settings, seed)
+    else:
+        _rescale_population(state, archive, budgets)
     # `generations` may change between calls (extend a finished search, or stop a long one at
     # the generation reached): the state after generation g never depends on the target
     state.algorithm.termination = get_termination("n_gen", settings.generations)
@@ -201,14 +208,22 @@ def _objective_matrix(values: list[Values], names: list[str]) -> np.ndarray:
 
 
 def _constraint_matrix(values: list[Values], budgets: Sequence[Budget]) -> np.ndarray:
-    # unknown (skipped) values add no violation: another budget already makes it infeasible
-    return np.array(
-        [
-            [0.0 if v[b.measure.name] is None else v[b.measure.name] - b.limit for b in budgets]
-            for v in values
-        ],
-        float,
-    )
+    # relative to each limit (`Budget.violation`); unknown (skipped) values add no violation
+    return constraint_matrix(values, budgets)
+
+
+def _rescale_population(state: SearchState, archive: Archive, budgets: Sequence[Budget]) -> None:
+    """Recompute the checkpointed population's `G` from the archive, so a search checkpointed
+    by a version that used raw units goes on with every violation on the same scale."""
+    pop = state.algorithm.pop
+    if not budgets or pop is None or not len(pop):
+        return
+    archs = state.algorithm.problem.archs(pop.get("X"))
+    if not all(a.id in archive for a in archs):
+        return
+    G = _constraint_matrix([archive.values(a.id) for a in archs], budgets)
+    for individual, g in zip(pop, G, strict=True):
+        individual.G, individual.CV = g, None  # CV is computed again from G when read
 
 
 def _trim_metrics(path: Path, generations: int) -> None:

@@ -55,3 +55,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tracking_helpers import init_store
 
     return init_store(tmp_path_factory.mktemp("template") / "mlflow.db")
+
+
+@pytest.fixture(scope="session")
+def built_docs(tmp_path_factory):
+    """The documentation site, built once for every test under tests/docs (a conftest of its
+    own there would shadow this module, which tests import as `conftest`)."""
+    from docs_helpers import build_site
+
+    return build_site(tmp_path_factory.mktemp("docs") / "site")

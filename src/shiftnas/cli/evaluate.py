@@ -74,7 +74,7 @@ def eval_command(
     architecture = resolve_arch(arch, get_space(name, settings), run_dir) if arch else None
     if archs is not None and not archs.is_file():
         raise ShiftnasError(f"--archs {archs} does not exist: pass a file with one arch a line")
-    data = load_data(data_config, seed)
+    data = load_data(data_config, seed, settings)
     search_space = get_space(name, settings, num_classes=data.num_classes)
     evaluator = get_evaluator(
         method, space=search_space, data=data, seed=seed, device=resolve_device(device)
@@ -126,7 +126,7 @@ def _inherited(run_dir: Path | None, arch: str | None) -> None:
     if not ckpt.exists():
         raise ShiftnasError(f"no supernet in {run_dir}: run `shiftnas supernet train` first")
     architecture = resolve_arch(arch, get_space(cfg.space.name, cfg.space), run_dir)
-    data = load_data(cfg.data, cfg.seed)
+    data = load_data(cfg.data, cfg.seed, cfg.space)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     device = resolve_device(cfg.device)
     evaluator = inherited_evaluator(cfg, load_supernet(space, ckpt, device), data, device)

@@ -1,4 +1,4 @@
-"""Seeded mini-batches from in-memory tensors, and the uint8 -> normalised float step."""
+"""Seeded mini-batches from image data (in memory or memory-mapped), and the uint8 -> normalised float step."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def iterate_batches(
     index = order if order is not None else torch.arange(len(data))
     for b in range(start, num_batches(len(data), batch_size, drop_last)):
         picked = index[b * batch_size : (b + 1) * batch_size]
-        yield data.images[picked], data.labels[picked]
+        yield data.take(picked), data.labels[picked]
 
 
 def normalize(

@@ -28,7 +28,7 @@ def parity_inputs(data: DataSplits, count: int, seed: int = 0) -> dict[str, torc
     generator = torch.Generator().manual_seed(seed)
     random = torch.randn(count, c, h, w, generator=generator)
     split = data.test if len(data.test) else data.val
-    real = normalize(split.images[:count], data.mean, data.std, "cpu")
+    real = normalize(split.take(torch.arange(min(count, len(split)))), data.mean, data.std, "cpu")
     return {"random": random, "real": real}
 
 

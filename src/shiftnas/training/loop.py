@@ -96,7 +96,7 @@ def _batches_of_epoch(
     order = epoch_order(len(data.train), seed, epoch)
     for b in range(start, num_batches(len(data.train), batch_size, drop_last=True)):
         picked = order[b * batch_size : (b + 1) * batch_size]
-        yield data.train.images[picked], data.train.labels[picked]
+        yield data.train.take(picked), data.train.labels[picked]
 
 
 def train(

@@ -28,7 +28,8 @@ def train_command(
     """Train the supernet; running it again after a kill resumes from the last checkpoint."""
     cfg = load_config(config)
     check_config(cfg, str(config), stages=["supernet"])
-    data = load_data(cfg.data, cfg.seed, cfg.space)  # bad data is reported before a run folder is made
+    # bad data is reported before a run folder is made
+    data = load_data(cfg.data, cfg.seed, cfg.space)
     check_fits_space(data, cfg.space)
     run = RunDir(run_dir or Path("runs") / cfg.name)
     for line in run.bind(cfg):

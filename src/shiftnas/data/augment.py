@@ -1,6 +1,10 @@
-"""Batched augmentation: pad + random crop, horizontal flip, cutout; no per-image Python loops."""
+"""Batched augmentation: pad + random crop (small images) or random-resized crop (64 px and
+more), horizontal flip, cutout; no per-image Python loops."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +23,35 @@ def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) 
     rows = oy[:, None] + torch.arange(h, device=images.device)[None, :]
     cols = ox[:, None] + torch.arange(w, device=images.device)[None, :]
     return gather_window(padded, rows, cols)
+
+
+def random_resized_crop(
+    images: torch.Tensor,
+    generator: torch.Generator,
+    scale: tuple[float, float] = (0.35, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> torch.Tensor:
+    """A random box per image (area `scale` of the image, aspect `ratio`), resized back to
+    `(H, W)` with bilinear sampling (`torchvision.ops.roi_align`); uint8 in, uint8 out.
+
+    The Inception/torchvision training crop, applied to the stored (already resized) images.
+    """
+    from torchvision.ops import roi_align
+
+    b, _, h, w = images.shape
+    area = torch.empty(b).uniform_(scale[0], scale[1], generator=generator)
+    log_r = torch.empty(b).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
+    aspect = log_r.exp()
+    bw = (w * (area * aspect).sqrt()).clamp(2.0, float(w))
+    bh = (h * (area / aspect).sqrt()).clamp(2.0, float(h))
+    x0 = torch.rand(b, generator=generator) * (w - bw)
+    y0 = torch.rand(b, generator=generator) * (h - bh)
+    boxes = torch.stack([torch.arange(b, dtype=torch.float32), x0, y0, x0 + bw, y0 + bh], 1)
+    out = roi_align(
+        images.float(), boxes.to(images.device), (h, w), spatial_scale=1.0, sampling_ratio=2,
+        aligned=True,
+    )  # fmt: skip
+    return out.round_().clamp_(0, 255).to(images.dtype) if images.dtype == torch.uint8 else out
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -48,9 +81,22 @@ def augment(
     crop_padding: int = 4,
     flip: bool = True,
     cutout_size: int = 0,
+    resized_crop: tuple[float, float] | None = None,
 ) -> torch.Tensor:
-    """The standard CIFAR recipe on a uint8 or float batch `(B, C, H, W)`."""
-    images = random_crop(images, crop_padding, generator)
+    """The standard CIFAR recipe on a uint8 or float batch `(B, C, H, W)`; with `resized_crop`
+    (an area scale range), a random-resized crop instead of pad + crop."""
+    if resized_crop is not None:
+        images = random_resized_crop(images, generator, resized_crop)
+    else:
+        images = random_crop(images, crop_padding, generator)
     if flip:
         images = random_flip(images, generator)
     return cutout(images, cutout_size, generator)
+
+
+def resized_crop_scale(config: Any, side: int) -> tuple[float, float] | None:
+    """The area range of the random-resized crop for images of `side` px under an
+    `AugmentConfig` (`resized_crop`: "auto" is on from 64 px), or None for pad + crop."""
+    if config.resized_crop == "on" or (config.resized_crop == "auto" and side >= 64):
+        return tuple(config.resized_crop_scale)  # type: ignore[return-value]
+    return None

@@ -1,4 +1,4 @@
-"""Seeded mini-batches from image data (in memory or memory-mapped), and the uint8 -> normalised float step."""
+"""Seeded mini-batches of image data (in memory or memory-mapped); uint8 -> normalised float."""
 
 from __future__ import annotations
 

@@ -116,7 +116,9 @@ def decode_to_cache(
             bad_path.unlink(missing_ok=True)
         done = np.load(done_path, mmap_mode="r+")
         todo = [i for i in range(chunks) if not done[i]]
-        finished_bad = {rec["chunk"] for rec in read_jsonl(bad_path)} if bad_path.exists() else set()
+        finished_bad = (
+            {rec["chunk"] for rec in read_jsonl(bad_path)} if bad_path.exists() else set()
+        )
 
         def finish(chunk: int, bad: list[list[Any]]) -> None:
             if chunk not in finished_bad:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import torch
 
-from shiftnas.data.cache import WRONG_SIZE, DecodeSpec, decode_to_cache, default_cache_dir, files_key
+from shiftnas.data.cache import (
+    WRONG_SIZE,
+    DecodeSpec,
+    decode_to_cache,
+    default_cache_dir,
+    files_key,
+)
 from shiftnas.data.dataset import ImageData
 from shiftnas.data.decode import UnreadableImage, decode_image
 from shiftnas.data.sources import Listing, class_folder
@@ -32,6 +38,7 @@ def _first_shape(listing: Listing, spec: DecodeSpec) -> tuple[tuple[int, int, in
 
 def unreadable_report(bad: list[tuple[Path, str]], total: int) -> str:
     """`N of M files are not readable images (first: path (reason); ...)`, or the one file."""
+
     def why(path: Path, reason: str) -> str:  # Pillow repeats the path: say it once
         return reason.replace(f" {str(path)!r}", "").replace(f" {path}", "")
 
@@ -59,12 +66,10 @@ def load_listing(
     shape, first = _first_shape(listing, spec)
     folder = Path(cache_dir or default_cache_dir()) / files_key(listing.items, spec)
     workers = workers or min(4, os.cpu_count() or 1)
-    cached = decode_to_cache(
-        folder, listing.items, spec, shape, workers, progress, description
-    )
+    cached = decode_to_cache(folder, listing.items, spec, shape, workers, progress, description)
     wrong = [(listing.items[i], r) for i, r in cached.bad if r.startswith(WRONG_SIZE)]
     if wrong:
-        c, h, w = shape
+        _, h, w = shape
         raise ShiftnasError(
             f"{wrong[0][0]} differs in size from {first} ({h}x{w} px; {len(wrong)} of "
             f"{len(listing.items)} images differ): {RESIZE_FIX}"

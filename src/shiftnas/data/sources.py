@@ -41,9 +41,7 @@ def class_folder(folder: Path) -> Listing:
         )
     paths, labels = [], []
     for label, name in enumerate(classes):
-        files = sorted(
-            p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-        )
+        files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         paths += files
         labels += [label] * len(files)
     if not paths:

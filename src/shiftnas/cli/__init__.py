@@ -20,6 +20,7 @@ from shiftnas.cli import catalog, evaluate, run, space, supernet
 from shiftnas.cli import doctor as doctor_cli
 from shiftnas.cli import export as export_cli
 from shiftnas.cli import lut as lut_cli
+from shiftnas.cli import predict as predict_cli
 from shiftnas.cli import profile as profile_cli
 from shiftnas.cli import promote as promote_cli
 from shiftnas.cli import retrain as retrain_cli
@@ -76,6 +77,7 @@ app.command("robustness")(robustness_cli.robustness_command)
 app.command("promote")(promote_cli.promote_command)
 app.command("export")(export_cli.export_command)
 app.command("doctor")(doctor_cli.doctor_command)
+app.command("predict")(predict_cli.predict_command)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -97,6 +97,7 @@ def export_network(
                                                          config.latency_backend)},
         tensorrt=trt["card"],
         training=training or {},
+        recipe=data.recipe,
     )  # fmt: skip
     out_dir = Path(out_dir)
     write_bytes_atomic(out_dir / "model.onnx", onnx_bytes)

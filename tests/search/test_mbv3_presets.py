@@ -15,9 +15,10 @@ from shiftnas.profiling.macs import network_cost
 from shiftnas.search import get_space
 from shiftnas.search.spaces.settings import Mbv3Settings
 
+PRESETS = [(16, 1, 2), (32, 1, 4), (64, 2, 4), (96, 2, 6), (128, 2, 4), (224, 2, 7)]
 
-@pytest.mark.parametrize(("size", "stem", "head_map"),
-                         [(16, 1, 2), (32, 1, 4), (64, 2, 4), (96, 2, 6), (128, 2, 4), (224, 2, 7)])  # fmt: skip
+
+@pytest.mark.parametrize(("size", "stem", "head_map"), PRESETS)
 def test_presets_leave_a_small_map_for_the_head(size, stem, head_map):
     settings = Mbv3Settings(input_size=size)
     side = size // settings.stem_stride

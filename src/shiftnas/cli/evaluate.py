@@ -41,7 +41,10 @@ def eval_command(
     archs: Path | None = typer.Option(None, "--archs", help="File with one architecture a line."),
     out: Path | None = typer.Option(None, "--out", help="CSV to write (arch,score,seconds)."),
     dataset: str | None = typer.Option(
-        None, "--dataset", help="shapes, digits, cifar10 or imagefolder; default: shapes."
+        None,
+        "--dataset",
+        help="A data.dataset name (shapes, digits, imagefolder, csv, cifar10, mnist, ...); "
+        "default: shapes.",
     ),
     data_root: Path | None = typer.Option(None, "--data-root", help="Dataset folder."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Decoded-image cache."),
@@ -110,7 +113,7 @@ def _data_config(
     choices = typing.get_args(DataConfig.model_fields["dataset"].annotation)
     if dataset not in choices:
         raise ShiftnasError(f"--dataset '{dataset}' is not one of {', '.join(choices)}")
-    if dataset in ("cifar10", "imagefolder") and root is None:
+    if dataset not in ("shapes", "digits") and root is None:
         raise ShiftnasError(f"--dataset {dataset} needs --data-root DIR (the dataset folder)")
     return DataConfig(dataset=dataset, root=root, cache_dir=cache_dir)  # type: ignore[arg-type]
 

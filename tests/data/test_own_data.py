@@ -183,3 +183,25 @@ def test_torchvision_datasets_by_name_from_a_local_root(tmp_path, name):
 def test_a_torchvision_dataset_missing_locally_is_one_line(tmp_path, name):
     with pytest.raises(ShiftnasError, match=r"under .*data\.download: true"):
         load_data(DataConfig(dataset=name, root=tmp_path), 0, SPACE)
+
+
+def test_random_resized_crop_is_seeded_and_keeps_the_whole_image_at_scale_1():
+    from shiftnas.data import random_resized_crop
+
+    x = torch.randint(0, 256, (16, 3, 64, 64), dtype=torch.uint8)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(random_resized_crop(x, g, (1.0, 1.0), (1.0, 1.0)), x)  # the identity
+    mirrored = random_resized_crop(x, torch.Generator().manual_seed(1), (1.0, 1.0), (1.0, 1.0),
+                                   flip=True)  # fmt: skip
+    flipped = [torch.equal(mirrored[i], x[i].flip(2)) for i in range(16)]
+    assert all(f or torch.equal(mirrored[i], x[i]) for i, f in enumerate(flipped))
+    assert 2 <= sum(flipped) <= 14
+    a = random_resized_crop(x, torch.Generator().manual_seed(2), (0.35, 1.0))
+    b = random_resized_crop(x, torch.Generator().manual_seed(2), (0.35, 1.0))
+    assert torch.equal(a, b) and a.dtype == torch.uint8 and a.shape == x.shape
+    # a box of a quarter of the area of a left-black, right-white image is mostly one colour
+    half = torch.zeros(64, 3, 64, 64, dtype=torch.uint8)
+    half[..., 32:] = 255
+    crops = random_resized_crop(half, torch.Generator().manual_seed(3), (0.25, 0.25), (1.0, 1.0))
+    assert not torch.equal(crops[0], crops[1])
+    assert (crops.float().mean(dim=(1, 2, 3)) - 127.5).abs().max() > 40

@@ -30,27 +30,30 @@ def random_resized_crop(
     generator: torch.Generator,
     scale: tuple[float, float] = (0.35, 1.0),
     ratio: tuple[float, float] = (3 / 4, 4 / 3),
+    flip: bool = False,
 ) -> torch.Tensor:
     """A random box per image (area `scale` of the image, aspect `ratio`), resized back to
-    `(H, W)` with bilinear sampling (`torchvision.ops.roi_align`); uint8 in, uint8 out.
+    `(H, W)` with bilinear sampling (one batched `grid_sample`); uint8 in, uint8 out.
 
-    The Inception/torchvision training crop, applied to the stored (already resized) images.
+    The Inception/torchvision training crop, applied to the stored (already resized) images;
+    the box is never larger than the image, so the resampling only magnifies. `flip` mirrors
+    half of the boxes at random, in the same sampling pass.
     """
-    from torchvision.ops import roi_align
-
     b, _, h, w = images.shape
     area = torch.empty(b).uniform_(scale[0], scale[1], generator=generator)
     log_r = torch.empty(b).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
     aspect = log_r.exp()
-    bw = (w * (area * aspect).sqrt()).clamp(2.0, float(w))
-    bh = (h * (area / aspect).sqrt()).clamp(2.0, float(h))
-    x0 = torch.rand(b, generator=generator) * (w - bw)
-    y0 = torch.rand(b, generator=generator) * (h - bh)
-    boxes = torch.stack([torch.arange(b, dtype=torch.float32), x0, y0, x0 + bw, y0 + bh], 1)
-    out = roi_align(
-        images.float(), boxes.to(images.device), (h, w), spatial_scale=1.0, sampling_ratio=2,
-        aligned=True,
-    )  # fmt: skip
+    bw = (area * aspect).sqrt().clamp(max=1.0)  # box width and height as fractions of W, H
+    bh = (area / aspect).sqrt().clamp(max=1.0)
+    cx = (torch.rand(b, generator=generator) * 2 - 1) * (1 - bw)  # box centre in [-1, 1]
+    cy = (torch.rand(b, generator=generator) * 2 - 1) * (1 - bh)
+    mirror = torch.rand(b, generator=generator) < 0.5 if flip else torch.zeros(b, dtype=torch.bool)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = torch.where(mirror, -bw, bw)
+    theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = cx, bh, cy
+    theta = theta.to(images.device)
+    grid = F.affine_grid(theta, [b, 1, h, w], align_corners=False)  # (B, H, W, 2)
+    out = F.grid_sample(images.float(), grid, mode="bilinear", align_corners=False)
     return out.round_().clamp_(0, 255).to(images.dtype) if images.dtype == torch.uint8 else out
 
 
@@ -86,11 +89,11 @@ def augment(
     """The standard CIFAR recipe on a uint8 or float batch `(B, C, H, W)`; with `resized_crop`
     (an area scale range), a random-resized crop instead of pad + crop."""
     if resized_crop is not None:
-        images = random_resized_crop(images, generator, resized_crop)
+        images = random_resized_crop(images, generator, resized_crop, flip=flip)
     else:
         images = random_crop(images, crop_padding, generator)
-    if flip:
-        images = random_flip(images, generator)
+        if flip:
+            images = random_flip(images, generator)
     return cutout(images, cutout_size, generator)
 
 

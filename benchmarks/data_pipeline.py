@@ -15,7 +15,8 @@ process's anonymous memory while training on caches larger than that memory.
    the cache's size. The larger caches repeat the decoded images (decoding is measured in 1).
 
 All rates are measured side by side in one run; on a shared machine (other jobs on the cores)
-absolute rates vary, the ratios much less. Writes benchmarks/results/data_pipeline.json.
+absolute rates vary, the ratios much less. Torch runs one thread (see main).
+Writes benchmarks/results/data_pipeline.json.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ from shiftnas.data.dataset import DataSplits, ImageData, split_train_val
 from shiftnas.training.loop import train, single_path_step
 from shiftnas.training.settings import TrainingConfig
 path, out = sys.argv[1], sys.argv[2]
+torch.set_num_threads(1)
 peak = [0]
 def rss_anon():
     for line in open("/proc/self/status"):
@@ -191,7 +193,9 @@ def main() -> None:
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[20_000, 80_000, 160_000])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/data_pipeline.json")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    # one thread: on a loaded machine two intra-op threads ran these batches 5x slower (spinning
+    # on a busy core); the DataLoader baseline gets its `--workers` processes
+    torch.set_num_threads(1)
     results: dict = {"settings": vars(args) | {"out": str(args.out)}, "machine": machine_info()}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -210,7 +214,7 @@ def main() -> None:
                           "ratio": ours / base}  # fmt: skip
             tv = dataloader_rate(folder, tv_transforms(size, True), args.workers)
             cached = cache_feed_rate(data, size)
-            steps = step_rate(size, 128 if size == 64 else 32)
+            steps = step_rate(size, 128 if size == 64 else 16, 3 if size == 64 else 2)
             feed[str(size)] = {
                 "cache_images_per_s": cached, "dataloader_images_per_s": tv,
                 "training_step_images_per_s": steps, "cache_over_dataloader": cached / tv,

@@ -1,5 +1,5 @@
 """Batched augmentation: pad + random crop (small images) or random-resized crop (64 px and
-more), horizontal flip, cutout; no per-image Python loops."""
+more), horizontal flip, cutout; no per-image Python loops but the resize of the crop boxes."""
 
 from __future__ import annotations
 
@@ -32,29 +32,31 @@ def random_resized_crop(
     ratio: tuple[float, float] = (3 / 4, 4 / 3),
     flip: bool = False,
 ) -> torch.Tensor:
-    """A random box per image (area `scale` of the image, aspect `ratio`), resized back to
-    `(H, W)` with bilinear sampling (one batched `grid_sample`); uint8 in, uint8 out.
+    """A random box per image (area `scale` of the image, aspect `ratio`, whole pixels),
+    resized back to `(H, W)` with bilinear interpolation; `flip` mirrors half of them.
 
-    The Inception/torchvision training crop, applied to the stored (already resized) images;
-    the box is never larger than the image, so the resampling only magnifies. `flip` mirrors
-    half of the boxes at random, in the same sampling pass.
+    The Inception/torchvision training crop, on the stored (already resized) images: the boxes
+    are drawn for the whole batch at once, then each is resized by `F.interpolate`, whose uint8
+    path is vectorised (measured on 2 loaded cores, 128 images of 224 px: 73 ms, against about
+    1 s for batched gathers and float interpolation, which are memory-bound there).
     """
     b, _, h, w = images.shape
     area = torch.empty(b).uniform_(scale[0], scale[1], generator=generator)
     log_r = torch.empty(b).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
     aspect = log_r.exp()
-    bw = (area * aspect).sqrt().clamp(max=1.0)  # box width and height as fractions of W, H
-    bh = (area / aspect).sqrt().clamp(max=1.0)
-    cx = (torch.rand(b, generator=generator) * 2 - 1) * (1 - bw)  # box centre in [-1, 1]
-    cy = (torch.rand(b, generator=generator) * 2 - 1) * (1 - bh)
+    bw = ((area * aspect).sqrt() * w).round().clamp(1, w).long()  # box width, height in px
+    bh = ((area / aspect).sqrt() * h).round().clamp(1, h).long()
+    x0 = (torch.rand(b, generator=generator) * (w - bw + 1)).long().clamp(max=w - bw)
+    y0 = (torch.rand(b, generator=generator) * (h - bh + 1)).long().clamp(max=h - bh)
     mirror = torch.rand(b, generator=generator) < 0.5 if flip else torch.zeros(b, dtype=torch.bool)
-    theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0] = torch.where(mirror, -bw, bw)
-    theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = cx, bh, cy
-    theta = theta.to(images.device)
-    grid = F.affine_grid(theta, [b, 1, h, w], align_corners=False)  # (B, H, W, 2)
-    out = F.grid_sample(images.float(), grid, mode="bilinear", align_corners=False)
-    return out.round_().clamp_(0, 255).to(images.dtype) if images.dtype == torch.uint8 else out
+    out = torch.empty_like(images)
+    for i, (x, y, bx, by, m) in enumerate(
+        zip(x0.tolist(), y0.tolist(), bw.tolist(), bh.tolist(), mirror.tolist(), strict=True)
+    ):
+        box = images[i : i + 1, :, y : y + by, x : x + bx]
+        resized = F.interpolate(box, size=(h, w), mode="bilinear", align_corners=False)
+        out[i] = resized[0].flip(-1) if m else resized[0]
+    return out
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -205,3 +205,19 @@ def test_random_resized_crop_is_seeded_and_keeps_the_whole_image_at_scale_1():
     crops = random_resized_crop(half, torch.Generator().manual_seed(3), (0.25, 0.25), (1.0, 1.0))
     assert not torch.equal(crops[0], crops[1])
     assert (crops.float().mean(dim=(1, 2, 3)) - 127.5).abs().max() > 40
+
+
+def test_the_data_report_names_classes_counts_imbalance_and_stats(tmp_path):
+    from shiftnas.data.report import data_report, report_line
+
+    folder = mixed_folder(tmp_path / "photos", per_class=9)
+    for i in range(3):  # three more red training photos: 9 red against 6 blue
+        photo(COLOURS["red"], 30, 40, seed=50 + i).save(folder / "train" / "red" / f"x{i}.png")
+    splits = load_data(DataConfig(dataset="imagefolder", root=folder, resize="pad"), 0, SPACE)
+    report = data_report(splits)
+    assert report["counts"]["train+val"] == {"blue": 6, "red": 9}
+    assert report["counts"]["test"] == {"blue": 3, "red": 3}
+    assert report["imbalance"] == 1.5 and report["recipe"]["resize"] == "pad"
+    assert report["mean"][0] > report["mean"][2]  # more red than blue pixels
+    line = report_line(report)
+    assert "2 classes (blue 6, red 9), imbalance 1.5" in line and "3x16x16" in line

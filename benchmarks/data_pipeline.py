@@ -6,8 +6,8 @@ process's anonymous memory while training on caches larger than that memory.
 1. Decode: a folder of mixed-size JPEGs (CIFAR-10 JPEGs upscaled to random sizes 40-400 px and
    aspect ratios 0.6-1.67) decoded with resize center_crop 64 into the memory-mapped cache,
    against torchvision `ImageFolder` + `DataLoader` (Resize + CenterCrop, same worker count).
-2. Feed, at 64 and 224 px: batches of 128 from the cache (random order, random-resized crop,
-   flip, normalise) against `ImageFolder` + `DataLoader` (RandomResizedCrop, flip, ToTensor,
+2. Feed, at 64 and 224 px (`--repeats` interleaved runs of each, medians): batches of 128 from
+   the cache (random order, random-resized crop, flip, normalise) against `ImageFolder` + `DataLoader` (RandomResizedCrop, flip, ToTensor,
    Normalize: what a DataLoader does every epoch), and against the training step's own rate
    (one mbv3 network of configs/own-data-64.yaml at 64 px, the 224 px preset at 224).
 3. Memory: a child process trains (shiftnas.training.loop.train, one epoch, tiny network) on
@@ -78,7 +78,7 @@ def dataloader_rate(folder: Path, transform, workers: int, batch: int = 128) -> 
     return count / (time.perf_counter() - start)
 
 
-def cache_feed_rate(data, size: int, epochs: int = 2, batch: int = 128) -> float:
+def cache_feed_rate(data, size: int, epochs: int = 3, batch: int = 128) -> float:
     """Images/s of batches from the cache: random order, the training loop's augmentation
     (random-resized crop at 64 px and more, flip), normalised to float32."""
     scale = resized_crop_scale(AugmentConfig(), size)
@@ -190,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[20_000, 80_000, 160_000])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/data_pipeline.json")
     args = parser.parse_args()
@@ -212,13 +213,18 @@ def main() -> None:
                 base = dataloader_rate(folder, tv_transforms(64, False), args.workers)
                 decode = {"cache_images_per_s": ours, "dataloader_images_per_s": base,
                           "ratio": ours / base}  # fmt: skip
-            tv = dataloader_rate(folder, tv_transforms(size, True), args.workers)
-            cached = cache_feed_rate(data, size)
+            # interleaved repeats, medians: the machine's load changes from second to second
+            tvs, caches = [], []
+            for _ in range(args.repeats):
+                caches.append(cache_feed_rate(data, size))
+                tvs.append(dataloader_rate(folder, tv_transforms(size, True), args.workers))
+            tv, cached = float(np.median(tvs)), float(np.median(caches))
             steps = step_rate(size, 128 if size == 64 else 16, 3 if size == 64 else 2)
             feed[str(size)] = {
                 "cache_images_per_s": cached, "dataloader_images_per_s": tv,
                 "training_step_images_per_s": steps, "cache_over_dataloader": cached / tv,
                 "cache_over_training_step": cached / steps,
+                "repeats": {"cache": caches, "dataloader": tvs},
             }  # fmt: skip
         memory = [memory_run(cache64, rows, tmp) for rows in args.memory_sizes]
     results.update(decode=decode, feed=feed, memory=memory)

@@ -8,8 +8,9 @@ process's anonymous memory while training on caches larger than that memory.
    against torchvision `ImageFolder` + `DataLoader` (Resize + CenterCrop, same worker count).
 2. Feed, at 64 and 224 px (`--repeats` interleaved runs of each, medians): batches of 128 from
    the cache (random order, random-resized crop, flip, normalise) against `ImageFolder` +
-   `DataLoader` (RandomResizedCrop, flip, ToTensor, Normalize: what a DataLoader does every epoch), and against the training step's own rate
-   (one mbv3 network of configs/own-data-64.yaml at 64 px, the 224 px preset at 224).
+   `DataLoader` (RandomResizedCrop, flip, ToTensor, Normalize: what a DataLoader does every
+   epoch), and against the training step's own rate (one mbv3 network of
+   configs/own-data-64.yaml at 64 px, the 224 px preset at 224).
 3. Memory: a child process trains (shiftnas.training.loop.train, one epoch, tiny network) on
    caches of growing size; its peak anonymous memory (RssAnon, sampled every 20 ms) against
    the cache's size. The larger caches repeat the decoded images (decoding is measured in 1).

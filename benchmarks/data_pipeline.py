@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,35 +67,61 @@ def mixed_jpegs(out: Path, n: int, seed: int = 0) -> Path:
     return out
 
 
-def dataloader_rate(folder: Path, transform, workers: int, batch: int = 128) -> float:
-    """Images/s of one epoch of torchvision ImageFolder + DataLoader with `transform`."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (worker processes), in s."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+class Rate:
+    """Images per wall-clock second and per CPU second (this process and its workers): on a
+    shared machine one process gets a share of the cores per process, so the wall rate favours
+    the side with more processes; the CPU rate is the work each image costs."""
+
+    def __enter__(self) -> Rate:
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_seconds() - self.cpu
+
+    def of(self, count: int) -> dict[str, float]:
+        return {"images_per_s": count / self.wall, "images_per_cpu_s": count / self.cpu}
+
+
+def dataloader_rate(folder: Path, transform, workers: int, batch: int = 128) -> dict:
+    """Rates of one epoch of torchvision ImageFolder + DataLoader with `transform` (its
+    workers end with the epoch, so their CPU time is counted)."""
     from torch.utils.data import DataLoader
     from torchvision.datasets import ImageFolder
 
     loader = DataLoader(ImageFolder(str(folder), transform=transform), batch_size=batch,
                         shuffle=True, num_workers=workers)  # fmt: skip
-    start, count = time.perf_counter(), 0
-    for images, _ in loader:
-        count += len(images)
-    return count / (time.perf_counter() - start)
+    count = 0
+    with Rate() as rate:
+        for images, _ in loader:
+            count += len(images)
+        del loader
+    return rate.of(count)
 
 
-def cache_feed_rate(data, size: int, epochs: int = 3, batch: int = 128) -> float:
-    """Images/s of batches from the cache: random order, the training loop's augmentation
+def cache_feed_rate(data, size: int, epochs: int = 3, batch: int = 128) -> dict:
+    """Rates of batches from the cache: random order, the training loop's augmentation
     (random-resized crop at 64 px and more, flip), normalised to float32."""
     scale = resized_crop_scale(AugmentConfig(), size)
-    start, count = time.perf_counter(), 0
-    for epoch in range(epochs):
-        order = epoch_order(len(data), 0, epoch)
-        for b in range(0, len(data), batch):
-            g = torch.Generator().manual_seed(epoch * 100_000 + b)
-            images = augment(data.take(order[b : b + batch]), g, 4, True, 0, scale)
-            x = normalize(images, MEAN, STD, "cpu")
-            count += len(x)
-    return count / (time.perf_counter() - start)
+    count = 0
+    with Rate() as rate:
+        for epoch in range(epochs):
+            order = epoch_order(len(data), 0, epoch)
+            for b in range(0, len(data), batch):
+                g = torch.Generator().manual_seed(epoch * 100_000 + b)
+                images = augment(data.take(order[b : b + batch]), g, 4, True, 0, scale)
+                x = normalize(images, MEAN, STD, "cpu")
+                count += len(x)
+    return rate.of(count)
 
 
-def step_rate(size: int, batch: int, steps: int = 3) -> float:
+def step_rate(size: int, batch: int, steps: int = 3) -> dict:
     """Images/s of training steps (forward, backward, SGD) of one mbv3 network at `size` px:
     the skeleton of configs/own-data-64.yaml at 64 px, the 224 px preset at 224."""
     import yaml
@@ -112,14 +139,23 @@ def step_rate(size: int, batch: int, steps: int = 3) -> float:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (batch,))
-    times = []
+    runs = []
     for _ in range(steps + 1):
-        start = time.perf_counter()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        times.append(time.perf_counter() - start)
-    return batch / float(np.median(times[1:]))
+        with Rate() as rate:
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        runs.append(rate.of(batch))
+    return _median(runs[1:])  # the first step warms up
+
+
+def _median(runs: list[dict]) -> dict[str, float]:
+    return {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+
+
+def _compare(cache: dict, dataloader: dict) -> dict:
+    ratio = {k: cache[k] / dataloader[k] for k in cache}
+    return {"cache": cache, "dataloader": dataloader, "cache_over_dataloader": ratio}
 
 
 def tv_transforms(size: int, train: bool):
@@ -205,35 +241,39 @@ def main() -> None:
         listing = class_folder(folder)
         decode, feed = {}, {}
         for size in (64, 224):
-            start = time.perf_counter()
-            data, _ = load_listing(listing, DecodeSpec("center_crop", size, 3), tmp / "cache",
-                                   args.workers)  # fmt: skip
-            ours = args.images / (time.perf_counter() - start)
+            with Rate() as rate:
+                data, _ = load_listing(listing, DecodeSpec("center_crop", size, 3),
+                                       tmp / "cache", args.workers)  # fmt: skip
             if size == 64:
                 cache64 = next(p for p in (tmp / "cache").glob("*/images.npy"))
-                base = dataloader_rate(folder, tv_transforms(64, False), args.workers)
-                decode = {"cache_images_per_s": ours, "dataloader_images_per_s": base,
-                          "ratio": ours / base}  # fmt: skip
+                decode = _compare(
+                    rate.of(args.images),
+                    dataloader_rate(folder, tv_transforms(64, False), args.workers),
+                )
             # interleaved repeats, medians: the machine's load changes from second to second
             tvs, caches = [], []
             for _ in range(args.repeats):
                 caches.append(cache_feed_rate(data, size))
                 tvs.append(dataloader_rate(folder, tv_transforms(size, True), args.workers))
-            tv, cached = float(np.median(tvs)), float(np.median(caches))
             steps = step_rate(size, 128 if size == 64 else 16, 3 if size == 64 else 2)
             feed[str(size)] = {
-                "cache_images_per_s": cached, "dataloader_images_per_s": tv,
-                "training_step_images_per_s": steps, "cache_over_dataloader": cached / tv,
-                "cache_over_training_step": cached / steps,
+                **_compare(_median(caches), _median(tvs)),
+                "training_step": steps,
+                "cache_over_training_step": {
+                    k: _median(caches)[k] / steps[k] for k in steps},
                 "repeats": {"cache": caches, "dataloader": tvs},
             }  # fmt: skip
         memory = [memory_run(cache64, rows, tmp) for rows in args.memory_sizes]
     results.update(decode=decode, feed=feed, memory=memory)
     largest = memory[-1]
+    ratio64 = feed["64"]["cache_over_dataloader"]
     results["targets"] = {
-        "feed_64_at_least_10x_dataloader": feed["64"]["cache_over_dataloader"] >= 10,
+        "feed_64_over_dataloader_per_cpu_s": ratio64["images_per_cpu_s"],
+        "feed_64_over_dataloader_per_wall_s": ratio64["images_per_s"],
+        "feed_64_at_least_10x_dataloader_per_cpu_s": ratio64["images_per_cpu_s"] >= 10,
+        "feed_64_at_least_10x_dataloader_per_wall_s": ratio64["images_per_s"] >= 10,
         "loader_never_the_bottleneck": all(
-            f["cache_over_training_step"] > 1 for f in feed.values()
+            r > 1 for f in feed.values() for r in f["cache_over_training_step"].values()
         ),
         "largest_cache_over_peak_anon": largest["cache_bytes"] / largest["peak_anon"],
         "peak_anon_growth_mb_smallest_to_largest":
@@ -241,24 +281,27 @@ def main() -> None:
     }  # fmt: skip
     results["note"] = (
         "absolute rates were taken on a shared 2-core machine with other jobs running "
-        "(load average in machine); the targets are ratios measured side by side in this run"
+        "(load average in machine); the targets are ratios measured side by side in this run. "
+        "images_per_s is wall-clock; images_per_cpu_s divides by the CPU time of the process "
+        "and its worker processes (the DataLoader's 2 workers and the decode pool): under "
+        "contention each process gets a share of the cores, which favours the side with more "
+        "processes in wall-clock terms. The shiftnas side runs one torch thread."
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    table = Table(title="data pipeline (images/s)")
+    table = Table(title="data pipeline: images per wall s (per CPU s)")
     for column in ("what", "cache", "DataLoader", "ratio", "train step"):
         table.add_column(column)
-    table.add_row(
-        "decode 64 px",
-        f"{decode['cache_images_per_s']:.0f}",
-        f"{decode['dataloader_images_per_s']:.0f}",
-        f"{decode['ratio']:.2f}x",
-        "",
-    )
+
+    def cell(rates: dict, fmt: str = "{:.0f}") -> str:
+        return f"{fmt.format(rates['images_per_s'])} ({fmt.format(rates['images_per_cpu_s'])})"
+
+    table.add_row("decode 64 px", cell(decode["cache"]), cell(decode["dataloader"]),
+                  cell(decode["cache_over_dataloader"], "{:.1f}x"), "")  # fmt: skip
     for size, f in feed.items():
-        table.add_row(f"feed {size} px", f"{f['cache_images_per_s']:.0f}",
-                      f"{f['dataloader_images_per_s']:.0f}", f"{f['cache_over_dataloader']:.1f}x",
-                      f"{f['training_step_images_per_s']:.0f}")  # fmt: skip
+        table.add_row(f"feed {size} px", cell(f["cache"]), cell(f["dataloader"]),
+                      cell(f["cache_over_dataloader"], "{:.1f}x"),
+                      cell(f["training_step"]))  # fmt: skip
     for m in memory:
         table.add_row(f"train on {m['cache_bytes'] / 2**20:.0f} MB cache", "",
                       f"peak anon {m['peak_anon'] / 2**20:.0f} MB", "", "")  # fmt: skip

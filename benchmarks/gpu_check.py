@@ -118,7 +118,7 @@ def supernet(settings: Settings) -> dict[str, Any]:
     """Fair sampling through the real training loop; throughput after the first epoch."""
     from shiftnas.data import load_data
     from shiftnas.data.settings import DataConfig, ShapesConfig
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import Supernet
     from shiftnas.training import train
     from shiftnas.training.settings import SupernetConfig
     from shiftnas.training.supernet import step_paths, supernet_step
@@ -137,7 +137,7 @@ def supernet(settings: Settings) -> dict[str, Any]:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     torch.manual_seed(0)
-    model, step_fn = Mbv3Supernet(space), supernet_step(space, "fair", 0, config.label_smoothing)
+    model, step_fn = Supernet(space), supernet_step(space, "fair", 0, config.label_smoothing)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         result = train(model, step_fn, data, config, Path(tmp), device=device, progress=False,

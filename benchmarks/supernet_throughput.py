@@ -28,7 +28,7 @@ from _machine import machine_info
 
 from shiftnas.device import tune_cpu_allocator
 from shiftnas.search import get_space
-from shiftnas.search.supernet import Mbv3Supernet
+from shiftnas.search.supernet import Supernet
 from shiftnas.training import TrainContext, make_optimizer
 from shiftnas.training.settings import SupernetConfig
 from shiftnas.training.supernet import step_paths, supernet_step
@@ -83,7 +83,7 @@ def measure_steps(batch: int, repeats: int, warmup: int, tuned_allocator: bool) 
         tune_cpu_allocator()
     torch.manual_seed(0)
     space = get_space("mbv3")
-    supernet = Mbv3Supernet(space).to(memory_format=torch.channels_last)
+    supernet = Supernet(space).to(memory_format=torch.channels_last)
     config = SupernetConfig(label_smoothing=0.0)
     optimizer = make_optimizer(supernet, config)
     # the very 13 paths the fair step trains (step 0): two different sets of 13 fair paths took

@@ -83,7 +83,7 @@ def test_all_objectives_from_config_with_a_supernet(tmp_path):
     from shiftnas.data import load_data
     from shiftnas.pipeline.search_setup import search_from_config
     from shiftnas.search import get_space
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import Supernet
 
     search = {
         "population": 4,
@@ -97,7 +97,7 @@ def test_all_objectives_from_config_with_a_supernet(tmp_path):
     data = load_data(cfg.data, cfg.seed)
     space = get_space("mbv3", cfg.space, num_classes=data.num_classes)
     torch.manual_seed(0)
-    supernet = Mbv3Supernet(space)
+    supernet = Supernet(space)
     (tmp_path / "supernet").mkdir()
     torch.save({"model": supernet.state_dict()}, tmp_path / "supernet/checkpoint.pt")
     result = search_from_config(cfg, tmp_path, progress=False)

@@ -98,12 +98,12 @@ def test_proxy_batch_sizes_it_cannot_use_are_refused(tiny_data, tiny_space) -> N
 
 def test_inherited_calibrates_on_a_split_smaller_than_its_batch(tiny_data, tmp_path) -> None:
     from shiftnas.pipeline.objectives import _Context
-    from shiftnas.search.supernet import Mbv3Supernet
+    from shiftnas.search.supernet import Supernet
 
     cfg = config_from_dict({"device": "cpu", "space": ONE_LAYER})
     space = one_layer_space()
     ctx = _Context(cfg, tmp_path, space, tiny_data)
-    ctx._supernet = Mbv3Supernet(space).eval()
+    ctx._supernet = Supernet(space).eval()
     evaluator = ctx.inherited(tiny_data).__self__  # type: ignore[attr-defined]
     assert len(tiny_data.train) < 256  # the evaluator's default batch: no full batch
     assert len(evaluator.calibration_batches()) == 1  # was 0: BN scored on reset statistics

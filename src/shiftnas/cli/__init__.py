@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shiftnas.cli import catalog, evaluate, run, space, supernet
+from shiftnas.cli import catalog, evaluate, fidelity, run, space, supernet
 from shiftnas.cli import doctor as doctor_cli
 from shiftnas.cli import export as export_cli
 from shiftnas.cli import lut as lut_cli
@@ -69,6 +69,7 @@ app.add_typer(profile_cli.app, name="profile")
 app.add_typer(lut_cli.app, name="lut")
 app.command("eval")(evaluate.eval_command)
 app.command("estimators")(catalog.estimators_command)
+app.command("fidelity")(fidelity.fidelity_command)
 app.command("run")(run.run_command)
 app.command("status")(run.status_command)
 app.command("search")(search_cli.search_command)

@@ -30,6 +30,11 @@ SPACES = {
         "without a BlurPool filter, or a 1x1 conv (13 candidates, SICNS Table I)",
         "SICNS; Howard et al. 2019, arXiv:1905.02244; BlurPool: Zhang 2019, arXiv:1904.11486",
     ),
+    "nbmacro": Entry(
+        "NAS-Bench-Macro: 8 layers in 3 stages, each identity, MobileNetV2 block k3 e3 or k5 e6 "
+        "(3,969 distinct networks, each trained 3 times: a ground truth for MobileNet blocks)",
+        "Su et al. 2021, arXiv:2103.11922 (benchmark Apache-2.0)",
+    ),
     "nb201": Entry(
         "NAS-Bench-201 cell: 6 edges, 5 ops each (15,625 networks)",
         "Dong & Yang 2020, arXiv:2001.00326",

@@ -24,6 +24,7 @@ from shiftnas.search.spaces.settings import (
     MacroSettings,
     Mbv3Settings,
     Nb201Settings,
+    NbMacroSettings,
 )
 from shiftnas.section import Section
 from shiftnas.tracking.settings import RegistryConfig, TrackingConfig
@@ -31,7 +32,8 @@ from shiftnas.training.settings import RetrainConfig, SupernetConfig
 
 # Each space's settings model lives in `search.spaces.settings`; add it here to configure it.
 SpaceConfig = Annotated[
-    Mbv3Settings | Nb201Settings | DartsSettings | MacroSettings, Field(discriminator="name")
+    Mbv3Settings | NbMacroSettings | Nb201Settings | DartsSettings | MacroSettings,
+    Field(discriminator="name"),
 ]
 
 

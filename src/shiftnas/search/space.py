@@ -92,7 +92,9 @@ def check_genome(space: SearchSpace, arch: Arch) -> Arch:
 
 SPACES: Registry[Callable[..., SearchSpace]] = Registry(
     "search space",
-    modules=[f"shiftnas.search.spaces.{name}" for name in ("mbv3", "nb201", "darts", "macro")],
+    modules=[
+        f"shiftnas.search.spaces.{name}" for name in ("mbv3", "nbmacro", "nb201", "darts", "macro")
+    ],
 )
 register_space = SPACES.register
 

@@ -18,7 +18,7 @@ from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, ImageData, iterate_batches, normalize
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import write_json_atomic
-from shiftnas.search.spaces.mbv3 import Mbv3Space
+from shiftnas.search.space import SearchSpace
 from shiftnas.training.checkpoint import load_checkpoint
 from shiftnas.training.loop import TrainResult, single_path_step, train
 from shiftnas.training.settings import RetrainConfig
@@ -62,7 +62,7 @@ def split_evaluator(data: DataSplits, device: torch.device, batch_size: int = 50
     return evaluate
 
 
-def inherited_network(space: Mbv3Space, arch: Arch, supernet_checkpoint: Path) -> nn.Module:
+def inherited_network(space: SearchSpace, arch: Arch, supernet_checkpoint: Path) -> nn.Module:
     """The path `arch` of a trained supernet, as a standalone network with copied weights."""
     from shiftnas.search.supernet import load_supernet
 
@@ -75,7 +75,7 @@ def inherited_network(space: Mbv3Space, arch: Arch, supernet_checkpoint: Path) -
 
 
 def load_retrained(
-    space: Mbv3Space, out_dir: Path, device: torch.device | None = None
+    space: SearchSpace, out_dir: Path, device: torch.device | None = None
 ) -> Retrained:
     """A retrained network from its folder (`arch.json` + `checkpoint.pt`), in eval mode."""
     out_dir = Path(out_dir)
@@ -96,7 +96,7 @@ def load_retrained(
 
 
 def retrain(
-    space: Mbv3Space,
+    space: SearchSpace,
     arch: Arch,
     data: DataSplits,
     config: RetrainConfig,

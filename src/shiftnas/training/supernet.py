@@ -1,7 +1,9 @@
-"""Training the `mbv3` supernet with fair (SICNS) or single-path (SPOS) sampling.
+"""Training the supernet of a layer-chain space (`mbv3`, `nbmacro`) with fair (SICNS) or
+single-path (SPOS) sampling.
 
 Fair: every step trains one path per candidate op, each op of each layer exactly once (strict
-fairness of FairNAS, Chu et al. 2019, arXiv:1907.01845, as SICNS uses it: 13 paths a step).
+fairness of FairNAS, Chu et al. 2019, arXiv:1907.01845, as SICNS uses it: 13 paths a step on
+`mbv3`, 3 on `nbmacro`).
 SPOS: one uniformly sampled path a step (Guo et al. 2019, arXiv:1904.00420).
 """
 
@@ -16,24 +18,23 @@ from torch import nn
 
 from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, iterate_batches, normalize
-from shiftnas.search.spaces.mbv3 import Mbv3Space
-from shiftnas.search.supernet import SAMPLERS, Mbv3Supernet
+from shiftnas.search.supernet import SAMPLERS, LayerChainSpace, Supernet
 from shiftnas.training import StepResult, TrainContext, TrainResult, train
 from shiftnas.training.settings import SupernetConfig
 
 
-def step_paths(space: Mbv3Space, sampling: str, seed: int, step: int) -> list[Arch]:
+def step_paths(space: LayerChainSpace, sampling: str, seed: int, step: int) -> list[Arch]:
     """The paths trained at `step`: a pure function of (seed, step), so resume repeats them."""
     return SAMPLERS[sampling](space, np.random.default_rng([seed, step, 17]))
 
 
-def supernet_step(space: Mbv3Space, sampling: str, seed: int, label_smoothing: float):  # type: ignore[no-untyped-def]
+def supernet_step(space: LayerChainSpace, sampling: str, seed: int, label_smoothing: float):  # type: ignore[no-untyped-def]
     """All sampled paths run forward and backward on the same batch; their gradients add up
     (the gradient of the summed loss) and the loop makes one optimiser step."""
     criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
     def step_fn(
-        model: Mbv3Supernet, x: torch.Tensor, y: torch.Tensor, step: int, ctx: TrainContext
+        model: Supernet, x: torch.Tensor, y: torch.Tensor, step: int, ctx: TrainContext
     ) -> StepResult:
         paths = step_paths(space, sampling, seed, step)
         total, correct = 0.0, 0
@@ -51,7 +52,7 @@ def supernet_step(space: Mbv3Space, sampling: str, seed: int, label_smoothing: f
 
 @torch.no_grad()
 def path_accuracy(
-    model: Mbv3Supernet, arch: Arch, data: DataSplits, device: torch.device, batch_size: int = 256
+    model: Supernet, arch: Arch, data: DataSplits, device: torch.device, batch_size: int = 256
 ) -> float:
     correct = 0
     for images, labels in iterate_batches(data.val, batch_size):
@@ -61,7 +62,7 @@ def path_accuracy(
 
 
 def train_supernet(
-    space: Mbv3Space,
+    space: LayerChainSpace,
     data: DataSplits,
     config: SupernetConfig,
     out_dir: Path,
@@ -71,11 +72,11 @@ def train_supernet(
     progress: bool = True,
     max_steps: int | None = None,
     probe_paths: int = 3,
-) -> tuple[Mbv3Supernet, TrainResult]:
+) -> tuple[Supernet, TrainResult]:
     """Train (or resume) the supernet in `out_dir`; each epoch logs the validation accuracy of
     `probe_paths` fixed random paths with the supernet's shared BatchNorm statistics."""
     torch.manual_seed(seed)
-    supernet = Mbv3Supernet(space)
+    supernet = Supernet(space)
     probes = [space.sample(np.random.default_rng([seed, i, 99])) for i in range(probe_paths)]
     device = device or torch.device("cpu")
 

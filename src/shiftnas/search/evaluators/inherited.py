@@ -10,7 +10,7 @@ from shiftnas.arch import Arch
 from shiftnas.data import DataSplits, epoch_order, iterate_batches, normalize
 from shiftnas.search.bn import recalibrate_bn
 from shiftnas.search.evaluators.base import register_evaluator
-from shiftnas.search.supernet import Mbv3Supernet
+from shiftnas.search.supernet import Supernet
 
 
 class InheritedEvaluator:
@@ -21,7 +21,7 @@ class InheritedEvaluator:
 
     def __init__(
         self,
-        supernet: Mbv3Supernet,
+        supernet: Supernet,
         data: DataSplits,
         bn_batches: int = 10,
         batch_size: int = 256,

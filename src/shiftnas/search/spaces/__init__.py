@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "macro": ["MacroNetwork", "MacroSettings", "MacroSpace"],
         "mbv3": ["Mbv3Network", "Mbv3Settings", "Mbv3Space"],
         "mbv3_blocks": ["CANDIDATES", "CONV1X1", "Candidate"],
+        "nbmacro": ["NbMacroNetwork", "NbMacroSettings", "NbMacroSpace"],
         "nb201": ["Nb201Network", "Nb201Settings", "Nb201Space"],
     },
 )

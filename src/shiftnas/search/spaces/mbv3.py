@@ -51,6 +51,7 @@ class Mbv3Space:
     name = "mbv3"
     capabilities: frozenset[str] = frozenset({"supernet", "filter_twins", "layer_table"})
     candidates = CANDIDATES
+    num_choices = len(CANDIDATES)
 
     def __init__(self, settings: Mbv3Settings | None = None) -> None:
         self.settings = settings or Mbv3Settings()
@@ -92,6 +93,13 @@ class Mbv3Space:
     def build_op(self, layer: int, gene: int) -> nn.Module:
         spec = self.layer_specs[layer]
         return make_candidate(gene, spec.in_channels, spec.out_channels, spec.stride)
+
+    def build_stem(self) -> nn.Sequential:
+        s = self.settings
+        return conv_bn_act(s.in_channels, s.stem_channels, 3, s.stem_stride)
+
+    def build_head(self) -> nn.Sequential:
+        return make_head(self.settings)
 
     def build(self, arch: Arch) -> Mbv3Network:
         arch = self.canonical(arch)

@@ -8,7 +8,7 @@ networks or import torch, so each space's settings model lives here and its code
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -123,3 +123,22 @@ class MacroSettings(BaseModel):
     input_size: int = Field(default=32, ge=8, le=1024)
     in_channels: int = Field(default=3, ge=1, le=16)
     num_classes: int = Field(default=10, ge=2, le=100_000)
+
+
+class NbMacroSettings(BaseModel):
+    """Skeleton of `nbmacro`, the NAS-Bench-Macro space (Su et al., CVPR 2021, arXiv:2103.11922).
+
+    The defaults are the benchmark's: a 32-channel stem, stages of 2, 3 and 3 layers whose first
+    layer subsamples and doubles the channels (64, 128, 256), a 1280-channel head. Only these
+    defaults match the benchmark's trained networks; other values make a space of the same kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["nbmacro"] = "nbmacro"
+    input_size: int = Field(default=32, ge=8, le=1024)
+    in_channels: int = Field(default=3, ge=1, le=16)
+    num_classes: int = Field(default=10, ge=2, le=100_000)
+    stem_channels: int = Field(default=32, gt=0, le=1024)
+    stage_layers: list[Annotated[int, Field(ge=1, le=16)]] = Field(
+        default_factory=lambda: [2, 3, 3], min_length=1, max_length=8
+    )
+    head_channels: int = Field(default=1280, gt=0, le=8192)

@@ -87,3 +87,49 @@ def test_a_changed_file_or_setting_decodes_again(tmp_path):
     os.utime(some, ns=(some.stat().st_atime_ns, some.stat().st_mtime_ns + 10**9))
     load_data(config, 0, SPACE)
     assert len(set((tmp_path / "k").iterdir())) == 5  # the test split only
+
+
+KILLED_CHILD = """
+import sys, time
+import shiftnas.data.cache as cache
+from pathlib import Path
+cache.CHUNK = 8
+real = cache._decode_chunk
+def slow(*args):
+    time.sleep(0.3)
+    return real(*args)
+cache._decode_chunk = slow
+paths = [Path(p) for p in sys.argv[2:]]
+cache.decode_to_cache(Path(sys.argv[1]), paths, cache.DecodeSpec("stretch", 16, 3), (3, 16, 16),
+                      workers=1, progress=False)
+"""
+
+
+def test_a_decode_killed_with_sigkill_resumes(tmp_path, monkeypatch):
+    """A real kill (SIGKILL of the decoding process after 2 of 5 chunks) loses nothing done."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    paths = _paths(tmp_path, 20)  # 40 images: 5 chunks of 8
+    folder = tmp_path / "c"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(folder), *map(str, paths)])
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if (folder / "done.npy").exists() and np.load(folder / "done.npy").sum() >= 2:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    done_before = int(np.load(folder / "done.npy").sum())
+    assert 2 <= done_before < 5 and not (folder / "meta.json").exists()
+    monkeypatch.setattr(cache_module, "CHUNK", 8)
+    real, calls = cache_module._decode_chunk, []
+    monkeypatch.setattr(cache_module, "_decode_chunk", lambda *a: calls.append(a[1]) or real(*a))
+    spec, shape = DecodeSpec("stretch", 16, 3), (3, 16, 16)
+    resumed = decode_to_cache(folder, paths, spec, shape, workers=1, progress=False)
+    assert len(calls) == 5 - done_before  # only the chunks not done before the kill
+    monkeypatch.setattr(cache_module, "_decode_chunk", real)
+    fresh = decode_to_cache(tmp_path / "fresh", paths, spec, shape, workers=1, progress=False)
+    assert np.array_equal(resumed.images, fresh.images)

@@ -36,8 +36,10 @@ def test_mixed_sizes_are_resized_to_the_skeletons_input_size(tmp_path):
 
 def test_mixed_sizes_without_a_resize_policy_name_the_fix(tmp_path):
     folder = mixed_folder(tmp_path / "photos")
+    config = DataConfig(dataset="imagefolder", root=folder, cache_dir=tmp_path / "k")
     with pytest.raises(ShiftnasError, match=r"differs in size .* set data\.resize: center_crop"):
-        load_data(DataConfig(dataset="imagefolder", root=folder), 0, SPACE)
+        load_data(config, 0, SPACE)
+    assert not list(tmp_path.glob("k/*/images.npy"))  # found from the headers, nothing decoded
 
 
 def test_policies_keep_what_they_promise():

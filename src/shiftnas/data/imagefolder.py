@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from shiftnas.data.cache import (
     WRONG_SIZE,
@@ -34,6 +35,28 @@ def _first_shape(listing: Listing, spec: DecodeSpec) -> tuple[tuple[int, int, in
             continue
         return (int(pixels.shape[0]), int(pixels.shape[1]), int(pixels.shape[2])), path
     return (spec.channels, 1, 1), listing.items[0]
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """`(H, W)` from the file's header, upright by its EXIF orientation; None if unreadable."""
+    try:
+        with Image.open(path) as image:
+            w, h = image.size
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return (w, h) if turned else (h, w)
+
+
+def _check_one_size(listing: Listing, shape: tuple[int, int, int], first: Path) -> None:
+    """With resize "none", every image must be `shape`: read from the headers (milliseconds per
+    thousand files), before any pixel is decoded."""
+    wrong = [p for p in listing.items if _header_size(p) not in (None, shape[1:])]
+    if wrong:
+        raise ShiftnasError(
+            f"{wrong[0]} differs in size from {first} ({shape[1]}x{shape[2]} px; {len(wrong)} of "
+            f"{len(listing.items)} images differ): {RESIZE_FIX}"
+        )
 
 
 def unreadable_report(bad: list[tuple[Path, str]], total: int) -> str:
@@ -66,6 +89,8 @@ def load_listing(
     shape, first = _first_shape(listing, spec)
     folder = Path(cache_dir or default_cache_dir()) / files_key(listing.items, spec)
     workers = workers or min(4, os.cpu_count() or 1)
+    if spec.policy == "none" and not (folder / "meta.json").exists():
+        _check_one_size(listing, shape, first)
     cached = decode_to_cache(folder, listing.items, spec, shape, workers, progress, description)
     wrong = [(listing.items[i], r) for i, r in cached.bad if r.startswith(WRONG_SIZE)]
     if wrong:
@@ -77,8 +102,8 @@ def load_listing(
     bad = [(listing.items[i], reason) for i, reason in cached.bad]
     if bad and unreadable == "stop":
         raise ShiftnasError(
-            f"{unreadable_report(bad, len(listing.items))}: replace or remove them, or set "
-            "data.unreadable: skip"
+            f"{unreadable_report(bad, len(listing.items))}: replace or remove "
+            f"{'it' if len(bad) == 1 else 'them'}, or set data.unreadable: skip"
         )
     pixels = torch.from_numpy(cached.images)
     labels = torch.tensor(listing.labels, dtype=torch.int64)

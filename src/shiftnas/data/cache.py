@@ -110,11 +110,10 @@ def decode_to_cache(
     npy, done_path, bad_path = folder / "images.npy", folder / "done.npy", folder / "bad.jsonl"
     n, chunks = len(sources), -(-len(sources) // CHUNK)
     if not (folder / "meta.json").exists():
-        if not (npy.exists() and done_path.exists()):
-            np.lib.format.open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *shape)).flush()
-            np.lib.format.open_memmap(done_path, mode="w+", dtype=np.bool_, shape=(chunks,))
-            bad_path.unlink(missing_ok=True)
-        done = np.load(done_path, mmap_mode="r+")
+        try:
+            done = np.load(done_path, mmap_mode="r+")  # a decode that was killed: resume it
+        except (OSError, ValueError):  # none yet, or cut off while being made: start afresh
+            done = _start(npy, done_path, bad_path, (n, *shape), chunks)
         todo = [i for i in range(chunks) if not done[i]]
         finished_bad = (
             {rec["chunk"] for rec in read_jsonl(bad_path)} if bad_path.exists() else set()
@@ -152,6 +151,22 @@ def decode_to_cache(
                                                  "bad": bad})  # fmt: skip
     meta = json.loads((folder / "meta.json").read_text())
     return CachedImages(np.load(npy, mmap_mode="c"), meta["bad"], folder)
+
+
+def _start(
+    npy: Path, done_path: Path, bad_path: Path, shape: tuple[int, ...], chunks: int
+) -> np.ndarray:
+    """A new entry: `images.npy` allocated on disk in full (a full disk is an `OSError` now,
+    not a SIGBUS when a worker writes into a sparse mapping), then `done.npy`, all False."""
+    done_path.unlink(missing_ok=True)
+    bad_path.unlink(missing_ok=True)
+    np.lib.format.open_memmap(npy, mode="w+", dtype=np.uint8, shape=shape).flush()
+    with open(npy, "r+b") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(handle.fileno(), 0, size)
+    np.lib.format.open_memmap(done_path, mode="w+", dtype=np.bool_, shape=(chunks,)).flush()
+    return np.load(done_path, mmap_mode="r+")
 
 
 def _count(chunks: list[int], n: int) -> int:

@@ -3,6 +3,8 @@ predictions of the PyTorch network on the pipeline's own decoded images; bad inp
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 from cli_helpers import one_line_error, shiftnas
@@ -62,3 +64,11 @@ def test_bad_input_to_predict_is_one_line(tmp_path):
     one_line_error(code, err, "no exported model")
     code, _, err = shiftnas("predict", good)
     one_line_error(code, err, "exactly one of --run-dir D or --model DIR")
+
+
+def test_predict_without_onnxruntime_is_one_line(tmp_path, monkeypatch):
+    _, _, _ = _exported(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # the import fails
+    photo = next((tmp_path / "photos" / "test" / "red").iterdir())
+    code, _, err = shiftnas("predict", "--run-dir", tmp_path / "run", photo)
+    one_line_error(code, err, "pip install 'shiftnas[cpu]'")

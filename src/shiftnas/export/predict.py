@@ -86,8 +86,13 @@ def preprocess(paths: list[Path], card: dict[str, Any]) -> np.ndarray:
 
 def predict(folder: Path, paths: list[Path], batch_size: int = 64) -> list[Prediction]:
     """The most likely class of each image in `paths`, by the model in `folder`."""
-    import onnxruntime as ort
-
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ShiftnasError(
+            "shiftnas predict runs the model with onnxruntime, which is not installed: "
+            "pip install 'shiftnas[cpu]' (or onnxruntime-gpu)"
+        ) from None
     card = read_json(folder / "card.json")
     classes = card["output"]["classes"]
     x = preprocess(paths, card)

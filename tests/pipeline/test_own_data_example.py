@@ -41,8 +41,8 @@ def test_messy_folder_runs_every_stage_at_64_px_and_predict_agrees(tmp_path):
     messy = tmp_path / "messy"
     made = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "make_messy_folder.py"), "--source",
-         str(_source(tmp_path)), "--out", str(messy), "--train-per-class", "24",
-         "--test-per-class", "10", "--classes", "4"],
+         str(_source(tmp_path)), "--out", str(messy), "--train-per-class", "36",
+         "--test-per-class", "14", "--classes", "5"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
@@ -70,7 +70,7 @@ def test_messy_folder_runs_every_stage_at_64_px_and_predict_agrees(tmp_path):
     assert recipe["mean"] == card["input"]["mean"]
 
     tests = sorted((messy / "test").rglob("*.*"))
-    assert len(tests) == 40
+    assert len(tests) == 70  # 5 classes x 14; 180 training photos and the corrupt one
     code, out, err = shiftnas("predict", "--run-dir", str(tmp_path / "run"), *map(str, tests))
     assert code == 0, err
     lines = [line.split("\t") for line in out.strip().splitlines()]

@@ -16,6 +16,12 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is abse
 
 
 @pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Decoded image caches go to a per-session temporary folder, never ~/.cache."""
+    monkeypatch.setenv("SHIFTNAS_CACHE", str(tmp_path_factory.getbasetemp() / "image-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _single_thread():
     """Tests are small: one thread keeps them fast and free of thread-count nondeterminism."""
     threads = torch.get_num_threads()

@@ -27,6 +27,7 @@ from shiftnas.cli import catalog, evaluate, fidelity, run, space, supernet
 from shiftnas.cli import doctor as doctor_cli
 from shiftnas.cli import export as export_cli
 from shiftnas.cli import lut as lut_cli
+from shiftnas.cli import predict as predict_cli
 from shiftnas.cli import profile as profile_cli
 from shiftnas.cli import promote as promote_cli
 from shiftnas.cli import retrain as retrain_cli
@@ -38,7 +39,7 @@ from shiftnas.errors import ShiftnasError
 # The order `shiftnas --help` lists commands in (typer would list groups after commands).
 WORKFLOW_ORDER = (
     "run", "status", "supernet", "search", "retrain", "robustness", "export", "space",
-    "estimators", "eval", "fidelity", "profile", "lut", "promote", "doctor",
+    "estimators", "eval", "fidelity", "profile", "lut", "promote", "predict", "doctor",
 )  # fmt: skip
 
 
@@ -109,6 +110,7 @@ app.add_typer(profile_cli.app, name="profile", rich_help_panel=COSTS)
 app.add_typer(lut_cli.app, name="lut", rich_help_panel=COSTS)
 app.command("promote", rich_help_panel=SHIP)(promote_cli.promote_command)
 app.command("doctor", rich_help_panel=MACHINE)(doctor_cli.doctor_command)
+app.command("predict", rich_help_panel=SHIP)(predict_cli.predict_command)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

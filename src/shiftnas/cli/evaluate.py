@@ -47,7 +47,10 @@ def eval_command(
     archs: Path | None = typer.Option(None, "--archs", help="File with one architecture a line."),
     out: Path | None = typer.Option(None, "--out", help="CSV to write (arch,score,seconds)."),
     dataset: str | None = typer.Option(
-        None, "--dataset", help="shapes, digits, cifar10 or imagefolder; default: shapes."
+        None,
+        "--dataset",
+        help="A data.dataset name (shapes, digits, imagefolder, csv, cifar10, mnist, ...); "
+        "default: shapes.",
     ),
     data_root: Path | None = typer.Option(None, "--data-root", help="Dataset folder."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Decoded-image cache."),
@@ -94,7 +97,7 @@ def eval_command(
     architecture = resolve_arch(arch, get_space(name, settings), run_dir) if arch else None
     if archs is not None and not archs.is_file():
         raise ShiftnasError(f"--archs {archs} does not exist: pass a file with one arch a line")
-    data = load_data(data_config, seed)
+    data = load_data(data_config, seed, settings)
     search_space = get_space(name, settings, num_classes=data.num_classes)
     where = device or (cfg.device if cfg is not None else "cpu")
     evaluator = get_evaluator(
@@ -140,7 +143,7 @@ def _data_config(
     choices = typing.get_args(DataConfig.model_fields["dataset"].annotation)
     if dataset not in choices:
         raise ShiftnasError(f"--dataset '{dataset}' is not one of {', '.join(choices)}")
-    if dataset in ("cifar10", "imagefolder") and root is None:
+    if dataset not in ("shapes", "digits") and root is None:
         raise ShiftnasError(f"--dataset {dataset} needs --data-root DIR (the dataset folder)")
     return DataConfig(dataset=dataset, root=root, cache_dir=cache_dir)  # type: ignore[arg-type]
 
@@ -164,7 +167,7 @@ def _inherited(run_dir: Path | None, arch: str | None, device: str | None, as_js
     if not ckpt.exists():
         raise ShiftnasError(f"no supernet in {run_dir}: run `shiftnas supernet train` first")
     architecture = resolve_arch(arch, get_space(cfg.space.name, cfg.space), run_dir)
-    data = load_data(cfg.data, cfg.seed)
+    data = load_data(cfg.data, cfg.seed, cfg.space)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     where = resolve_device(device or cfg.device)
     evaluator = inherited_evaluator(cfg, load_supernet(space, ckpt, where), data, where)

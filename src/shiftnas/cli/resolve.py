@@ -65,7 +65,7 @@ def load_space(
     if num_classes is None:
         from shiftnas.data import load_data
 
-        overrides["num_classes"] = load_data(cfg.data, cfg.seed).num_classes
+        overrides["num_classes"] = load_data(cfg.data, cfg.seed, cfg.space).num_classes
     return get_space(name, cfg.space, **overrides)
 
 

@@ -46,7 +46,8 @@ def train_command(
     from shiftnas.training.supernet import train_supernet
 
     check_config(cfg, str(config), stages=["supernet"])
-    data = load_data(cfg.data, cfg.seed)  # bad data is reported before a run folder is made
+    # bad data is reported before a run folder is made
+    data = load_data(cfg.data, cfg.seed, cfg.space)
     check_fits_space(data, cfg.space)
     run = RunDir(run_dir or Path("runs") / cfg.name)
     console = human_console(as_json)

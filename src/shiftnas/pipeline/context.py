@@ -37,7 +37,7 @@ class RunContext:
 
     @cached_property
     def data(self) -> DataSplits:
-        return load_data(self.config.data, self.config.seed)
+        return load_data(self.config.data, self.config.seed, self.config.space, self.progress)
 
     @cached_property
     def space(self) -> Any:

@@ -91,7 +91,8 @@ def shifted_validation(data: DataSplits, max_shift: int, fill: str, seed: int) -
     generator = torch.Generator().manual_seed(seed)
     dx, dy = random_shifts(len(data.val), max_shift, generator)
     images = shift_batch(data.val.images, dx, dy, fill)  # type: ignore[arg-type]
-    return dataclasses.replace(data, val=dataclasses.replace(data.val, images=images))
+    val = dataclasses.replace(data.val, pixels=images, rows=None)
+    return dataclasses.replace(data, val=val)
 
 
 @OBJECTIVES.register("error")

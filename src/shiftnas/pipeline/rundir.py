@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import yaml
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import read_state, write_json_atomic, write_text_atomic
 from shiftnas.pipeline.changes import apply_config_change
-from shiftnas.pipeline.config import Config, dump_config, load_config
+from shiftnas.pipeline.config import Config, config_from_dict, dump_config, load_config
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class RunDir:
                     f"{self.config_path} is damaged (not a YAML mapping): pass another --run-dir,"
                     " or restore the file"
                 )
+            with suppress(ShiftnasError):  # keys added since (defaults) are no change
+                old = config_from_dict(old).model_dump(mode="json")
             lines = apply_config_change(self, old, config.model_dump(mode="json"))
         write_text_atomic(self.config_path, text)
         return lines

@@ -8,6 +8,7 @@ A finished stage's files are checked against their recorded checksums before any
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.console import Console
 from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
+from shiftnas.files import read_json, write_json_atomic
 from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.config import Config
 from shiftnas.pipeline.context import RunContext
@@ -65,6 +67,7 @@ def run_pipeline(
     for line in run.bind(config):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     record_paths(run.root, paths)
+    record_data(run, ctx.data, console)
     recover_damaged(run, config.stages, console)
     if nothing_to_do(run, config.stages, console):
         return run  # a finished run writes nothing: it may be read-only
@@ -98,6 +101,19 @@ def run_pipeline(
         raise
     tracker.close("FINISHED")
     return run
+
+
+def record_data(run: RunDir, data: Any, console: Console) -> None:
+    """Print the data's classes, counts, imbalance and mean/std once, into `data.json` too."""
+    from shiftnas.data.report import data_report, report_line
+
+    report = data_report(data)
+    path = run.root / "data.json"
+    with suppress(ShiftnasError):
+        if path.exists() and read_json(path) == json.loads(json.dumps(report)):
+            return  # said when the run started (a finished run may be read-only)
+    write_json_atomic(path, report)
+    console.print(report_line(report), markup=False, highlight=False, soft_wrap=True)
 
 
 def _jsonable(value: Any) -> Any:

@@ -26,7 +26,7 @@ def build_measures(
     """The objectives (in config order) and budgets of `cfg.search`."""
     wanted = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
     if data is None and ("error" in wanted or "shift_error" in wanted):
-        data = load_data(cfg.data, cfg.seed)
+        data = load_data(cfg.data, cfg.seed, cfg.space)
     ctx = _Context(cfg, run_dir, space, data)
     built: dict[str, Measure] = {}
     for name in dict.fromkeys(wanted):
@@ -67,7 +67,7 @@ def search_from_config(
         require_supernet(run_dir)  # before minutes of data loading
     data = None
     if "error" in names or "shift_error" in names:
-        data = data_loader() if data_loader else load_data(cfg.data, cfg.seed)
+        data = data_loader() if data_loader else load_data(cfg.data, cfg.seed, cfg.space)
     overrides = {"num_classes": data.num_classes} if data is not None else {}
     space = get_space(cfg.space.name, cfg.space, **overrides)
     objectives, budgets = build_measures(cfg, run_dir, space, data)

@@ -151,35 +151,38 @@ def plan(args: Any, records: dict[str, dict]) -> list[tuple[str, int, list[str]]
 
 
 def run(args: Any, records: dict[str, dict]) -> None:
+    """At most `--workers` jobs at a time; a free worker takes scoring work before a training,
+    so each budget's figures arrive as soon as its supernets have finished."""
     (args.work / "scores").mkdir(parents=True, exist_ok=True)
-    jobs = plan(args, records)
+    trainings, scorings = [], []
+    for sampling, budget, genomes in plan(args, records):
+        if finished(args.work, sampling, budget, args):
+            scorings += scoring_jobs(sampling, budget, genomes, args)
+        else:
+            trainings.append((sampling, budget, genomes))
     with ProcessPoolExecutor(args.workers) as pool:
         running: dict[Any, tuple[str, str, int, list[str]]] = {}
-        for sampling, budget, genomes in jobs:
-            if not finished(args.work, sampling, budget, args):
-                running[pool.submit(train_job, sampling, budget, args)] = (
-                    "train",
-                    sampling,
-                    budget,
-                    genomes,
-                )
-            else:
-                running.update(submit_scoring(pool, sampling, budget, genomes, args))
-        while running:
+        while trainings or scorings or running:
+            while len(running) < args.workers and (scorings or trainings):
+                if scorings:
+                    sampling, budget, chunk = scorings.pop(0)
+                    future = pool.submit(score_job, sampling, budget, chunk, args)
+                    running[future] = ("score", sampling, budget, chunk)
+                else:
+                    sampling, budget, genomes = trainings.pop(0)
+                    future = pool.submit(train_job, sampling, budget, args)
+                    running[future] = ("train", sampling, budget, genomes)
             future = next(as_completed(running))
             kind, sampling, budget, genomes = running.pop(future)
             print(f"{time.strftime('%H:%M:%S')} {future.result()}", flush=True)
             if kind == "train":
-                running.update(submit_scoring(pool, sampling, budget, genomes, args))
+                scorings += scoring_jobs(sampling, budget, genomes, args)
 
 
-def submit_scoring(pool: Any, sampling: str, budget: int, genomes: list[str], args: Any) -> dict:
-    todo = [
-        g for g in genomes if g not in scored(args.work / "scores" / f"{sampling}@{budget}ep.jsonl")
-    ]
-    chunks = [todo[i : i + 100] for i in range(0, len(todo), 100)]
-    return {pool.submit(score_job, sampling, budget, c, args): ("score", sampling, budget, c)
-            for c in chunks}  # fmt: skip
+def scoring_jobs(sampling: str, budget: int, genomes: list[str], args: Any) -> list[tuple]:
+    done = scored(args.work / "scores" / f"{sampling}@{budget}ep.jsonl")
+    todo = [g for g in genomes if g not in done]
+    return [(sampling, budget, todo[i : i + 50]) for i in range(0, len(todo), 50)]
 
 
 def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:

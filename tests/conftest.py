@@ -16,6 +16,12 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is abse
 
 
 @pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Decoded image caches go to a per-session temporary folder, never ~/.cache."""
+    monkeypatch.setenv("SHIFTNAS_CACHE", str(tmp_path_factory.getbasetemp() / "image-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _single_thread():
     """Tests are small: one thread keeps them fast and free of thread-count nondeterminism."""
     threads = torch.get_num_threads()
@@ -55,3 +61,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tracking_helpers import init_store
 
     return init_store(tmp_path_factory.mktemp("template") / "mlflow.db")
+
+
+@pytest.fixture(scope="session")
+def built_docs(tmp_path_factory):
+    """The documentation site, built once for every test under tests/docs (a conftest of its
+    own there would shadow this module, which tests import as `conftest`)."""
+    from docs_helpers import build_site
+
+    return build_site(tmp_path_factory.mktemp("docs") / "site")

@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "shiftnas"
 # Bottom to top; a module may import its own package and any strictly lower layer.
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"files", "device", "section", "progress", "arch", "registry"},
+    {"files", "device", "section", "progress", "arch", "names"},
     {"runtime"},
     {"data", "profiling"},
     {"search"},

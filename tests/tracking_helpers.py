@@ -28,7 +28,7 @@ def tiny_onnx(path: Path) -> Path:
 
 def init_store(path: Path) -> Path:
     """An initialised, empty SQLite store at `path`: MLflow's migrations take 2-10 s of CPU, so
-    a test module makes one and copies it (`seeded_run_dir`) into each run directory."""
+    a test module makes one and copies it (`seeded_run_dir`) into each run folder."""
     import mlflow
 
     mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()

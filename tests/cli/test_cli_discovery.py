@@ -29,10 +29,10 @@ def test_space_list_gives_each_space_its_line_and_capabilities():
     assert code == 0, err
     rows = json.loads(out)
     assert list(rows) == list_spaces()
-    # only mbv3 has a weight-sharing supernet and filter / no-filter twins (DESIGN.md)
+    # the layer-chain spaces have the supernet; only mbv3 has filter / no-filter twins
     assert {n: (r["supernet"], r["filter_twins"]) for n, r in rows.items()} == {
         "darts": (False, False), "macro": (False, False), "mbv3": (True, True),
-        "nb201": (False, False),
+        "nbmacro": (True, False), "nb201": (False, False),
     }  # fmt: skip
     assert all(r["description"] != UNDESCRIBED.description for r in rows.values())
     assert "arXiv:2001.00326" in rows["nb201"]["source"]  # NAS-Bench-201

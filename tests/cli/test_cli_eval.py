@@ -54,9 +54,9 @@ def test_every_dataset_of_the_config_is_accepted(tmp_path) -> None:
     )
     assert code == 0 and "params=-" in out, err
     nb201 = ("--arch", ARCHS[0], "--space", "nb201")
-    code, _, err = shiftnas("eval", "params", "--dataset", "mnist", *nb201)
+    code, _, err = shiftnas("eval", "params", "--dataset", "imagenet", *nb201)
     one_line_error(
-        code, err, "--dataset 'mnist' is not one of shapes, digits, cifar10, imagefolder"
+        code, err, "--dataset 'imagenet' is not one of shapes, digits, imagefolder, csv, cifar10"
     )
     code, _, err = shiftnas("eval", "params", "--dataset", "cifar10", *nb201)
     one_line_error(code, err, "--dataset cifar10 needs --data-root")

@@ -24,7 +24,7 @@ def test_embedded_quickstart_loads_from_any_directory(tmp_path):
             "supernet.epochs: Input should be greater than or equal to 1",
         ),
         ({"supernet": {"epochs": "many"}}, "supernet.epochs: Input should be a valid integer"),
-        ({"data": {"dataset": "mnist"}}, "data.dataset: Input should be 'shapes', 'digits'"),
+        ({"data": {"dataset": "imagenet"}}, "data.dataset: Input should be 'shapes', 'digits'"),
         ({"data": {"dataset": "imagefolder"}}, "data.root is required"),
         ({"space": {"name": "mbv3", "layers": [{"channels": 8, "stride": 3}]}}, "stride"),
         ({"sede": 1}, "unknown key 'sede'"),

@@ -1,4 +1,4 @@
-"""retrain -> robustness -> export through the CLI on a tiny run directory, each command given
+"""retrain -> robustness -> export through the CLI on a tiny run folder, each command given
 the network in another of the `--arch` forms: a file, an id of the run, a genome string."""
 
 import json

@@ -129,3 +129,34 @@ def test_pipeline_without_ray_stops_before_the_supernet(monkeypatch, tmp_path):
     with pytest.raises(ShiftnasError, match=r"\.\[ray\]"):
         run_pipeline(cfg, tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+# --- #27 kind 4: an actor that dies is restarted and its task retried; then one line ------------
+
+
+@needs_ray
+def test_a_killed_actor_is_restarted_and_the_archive_is_unchanged(cluster, tmp_path):
+    from test_search_workers import KillingError, _outputs
+    from test_search_workers import _search as pool_search
+
+    pool_search(tmp_path / "local", KillingError(tmp_path, kills=0), workers=1)
+    settings = {"executor": "ray", "ray": SearchRayConfig(num_cpus=2)}
+    pool_search(tmp_path / "ray", KillingError(tmp_path, kills=1), workers=2, **settings)
+    assert len(list(tmp_path.glob("kill-*"))) == 1  # an actor really died
+    assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
+
+
+@needs_ray
+def test_an_actor_that_keeps_dying_is_one_line_and_the_same_call_resumes(cluster, tmp_path):
+    from test_search_workers import KillingError, _outputs
+    from test_search_workers import _search as pool_search
+
+    pool_search(tmp_path / "local", KillingError(tmp_path, kills=0), workers=1)
+    settings = {"executor": "ray", "ray": SearchRayConfig(num_cpus=2)}
+    with pytest.raises(ShiftnasError) as err:
+        pool_search(tmp_path / "ray", KillingError(tmp_path, kills=100), workers=2, **settings)
+    message = str(err.value)
+    assert "\n" not in message and "a search worker died (Ray: " in message
+    assert "run the same command again to resume" in message
+    pool_search(tmp_path / "ray", KillingError(tmp_path, kills=0), workers=2, **settings)
+    assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")

@@ -140,3 +140,16 @@ def test_nbmacro_supernet_fair_paths_extract_and_one_step():
         for op in ops.values():
             params = list(op.parameters())
             assert not params or any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+
+
+def test_a_space_without_the_capability_is_refused_in_one_line(tmp_path):
+    import pytest
+
+    from shiftnas.errors import ShiftnasError
+    from shiftnas.search import get_space
+    from shiftnas.search.supernet import load_supernet
+
+    with pytest.raises(ShiftnasError) as caught:
+        load_supernet(get_space("nb201"), tmp_path / "checkpoint.pt")
+    message = str(caught.value)
+    assert "\n" not in message and "spaces with one: mbv3, nbmacro" in message

@@ -1,4 +1,4 @@
-"""MLflow tracking against the embedded default (an SQLite store inside the run directory)."""
+"""MLflow tracking against the embedded default (an SQLite store inside the run folder)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def test_flatten_params_dotted_keys_and_limits() -> None:
 def test_uri_precedence_env_over_config_over_default(tmp_path, monkeypatch) -> None:
     default = resolve_tracking_uri(tmp_path, TrackingConfig())
     assert default == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
-    assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")) == "sqlite:///x.db"
+    monkeypatch.chdir(tmp_path)  # a relative store is made absolute against the working directory
+    absolute = f"sqlite:///{tmp_path.resolve()}/x.db"
+    assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")) == absolute
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:1")
     assert resolve_tracking_uri(tmp_path, TrackingConfig(uri="sqlite:///x.db")).startswith("http")
     assert isinstance(open_tracker(tmp_path, TrackingConfig(enabled=False), "r", {}), NullTracker)
@@ -130,7 +132,7 @@ def test_nested_runs_params_metrics_artifacts_and_resume(tmp_path) -> None:
     assert [(m.step, m.value) for m in history] == [(0, 2.0), (1, 1.0), (2, 0.0)]
     listed = {a.path for a in client.list_artifacts(children["search"].info.run_id, "search")}
     assert listed == {"search/pareto.json", "search/archive.jsonl"}
-    assert (run_dir / "mlartifacts").is_dir()  # artifacts stay inside the run directory
+    assert (run_dir / "mlartifacts").is_dir()  # artifacts stay inside the run folder
     assert children["search"].data.tags["front_size"] == "3"
 
     # Resume: same parent and stage runs, no duplicates, the cut-off stage is reopened.

@@ -1,7 +1,7 @@
 """What `shiftnas space list` and `shiftnas estimators` print: one line and the source of each
 registered search space and estimator, and what each space can serve.
 
-The registries hold constructors only; the words live here, beside the commands that show them.
+The name tables hold constructors only; the words live here, beside the commands that show them.
 A test checks that every registered name has its line, so a new space or estimator cannot be
 added without one.
 """
@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shiftnas.cli.options import JSON
 from shiftnas.errors import ShiftnasError
 
 
@@ -116,7 +117,7 @@ def _yes(flag: bool) -> str:
 
 
 def list_spaces_command(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = JSON,
 ) -> None:
     """Each registered search space, what it is, and whether it has a supernet and filter twins."""
     from shiftnas.search import list_spaces
@@ -138,7 +139,7 @@ def list_spaces_command(
 
 
 def estimators_command(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = JSON,
     space: str | None = typer.Option(
         None, "--space", help="Add each estimator's measured rank fidelity on this space."
     ),

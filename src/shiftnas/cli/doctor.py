@@ -10,14 +10,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from shiftnas.cli.options import JSON, RUN_DIR_HELP
 from shiftnas.errors import ShiftnasError
 
 
 def doctor_command(
     run_dir: Path = typer.Option(
-        Path("runs"), "--run-dir", help="Run folder whose file system and tracking store to check."
+        Path("runs"), "--run-dir", help=f"{RUN_DIR_HELP}, whose disk and tracking store to check."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
+    as_json: bool = JSON,
 ) -> None:
     """Versions, GPUs, runtimes, latency backends, tracking store, allocator and free disk.
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from shiftnas.cli.options import CONFIG, DEVICE, JSON, QUIET, RUN_DIR_OPTIONAL, check_device
 from shiftnas.errors import ShiftnasError
 
 # these names are the baselines every report carries; an estimator of the same name is one too
@@ -39,23 +37,22 @@ def fidelity_command(
     scores: Path | None = typer.Option(
         None, "--scores", help="CSV arch,score,seconds from `shiftnas eval --out` (lower=better)."
     ),
-    run_dir: Path | None = typer.Option(
-        None, "--run-dir", help="Run folder: its search archive, or its supernet (inherited)."
-    ),
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="YAML config: data, space skeleton and seed for --estimator."
-    ),
+    run_dir: Path | None = RUN_DIR_OPTIONAL,
+    config: Path | None = CONFIG,
     limit: int | None = typer.Option(
         None, "--limit", min=3, help="Score a seeded random sample of this many networks."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the sample and the estimator."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (figures and scores)."),
+    device: str | None = DEVICE,
+    as_json: bool = JSON,
     plot: Path | None = typer.Option(None, "--plot", help="Write a scatter plot PNG here."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QUIET,
 ) -> None:
     """Kendall tau, Spearman rho and top-10% precision of an estimate against measured accuracy,
-    with the MACs and params baselines on the same networks."""
+    with the MACs and params baselines on the same networks (--run-dir: the run's search
+    archive, or with --estimator inherited its supernet)."""
+    import numpy as np
+
     from shiftnas.cli.fidelity_sources import archive_scores, estimator_scores, read_eval_csv
     from shiftnas.search.fidelity import load_truth, truth_space
     from shiftnas.search.fidelity.report import agreements, payload, scatter_png
@@ -68,6 +65,7 @@ def fidelity_command(
             "fidelity needs exactly one estimate: --estimator NAME, --scores CSV or --run-dir D "
             f"(got {', '.join(sources) or 'none'})"
         )
+    device = check_device(device) or "cpu"
     if plot is not None and plot.suffix.lower() != ".png":
         raise ShiftnasError(f"--plot {plot}: give a .png file name")
     space_obj = _truth_space(space, truth, config, truth_space(truth))
@@ -131,6 +129,9 @@ def _baseline(
 
 
 def _table(kind: str, truth: Path, results: dict) -> None:  # type: ignore[type-arg]
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"rank fidelity against {truth} ({kind}; higher = better agreement)")
     for column in ("estimate", "networks", "Kendall tau", "Spearman", "top-10% precision"):
         table.add_column(column)

@@ -82,7 +82,7 @@ def estimator_scores(
                     f"--config {config} is for space '{cfg.space.name}', the truth for "
                     f"'{space_name}': pass a config of that space"
                 )
-            data, settings = load_data(cfg.data, seed), cfg.space
+            data, settings = load_data(cfg.data, seed, cfg.space), cfg.space
         elif name not in ("synflow", "macs", "params"):
             raise ShiftnasError(f"estimator '{name}' looks at images: pass -c CONFIG whose data "
                                 "the truth's networks were trained on")  # fmt: skip
@@ -120,7 +120,7 @@ def _inherited(run_dir: Path | None, space_name: str):  # type: ignore[no-untype
     ckpt = run.stage("supernet") / "checkpoint.pt"
     if not ckpt.exists():
         raise ShiftnasError(f"no supernet in {run_dir}: run `shiftnas supernet train` first")
-    data = load_data(cfg.data, cfg.seed)
+    data = load_data(cfg.data, cfg.seed, cfg.space)
     space = get_space(cfg.space.name, cfg.space, num_classes=data.num_classes)
     device = resolve_device(cfg.device)
     return inherited_evaluator(cfg, load_supernet(space, ckpt, device), data, device), space

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.cli.resolve import CONFIG, SPACE, load_space
-from shiftnas.profiling.lut import DEFAULT_AGGREGATE, DEFAULT_STATISTIC
+from shiftnas.cli.options import CONFIG, JSON, QUIET, SPACE, emit_json, human_console
+from shiftnas.cli.resolve import load_space
 
-app = typer.Typer(help="Build, validate and inspect latency lookup tables.", no_args_is_help=True)
+# the table's default reading, as in `shiftnas.profiling.lut` (a test keeps the two equal):
+# the minimum per session, then the minimum over passes
+DEFAULT_STATISTIC, DEFAULT_AGGREGATE = "min", "min"
+
+app = typer.Typer(
+    help="Build, validate and inspect latency lookup tables.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 
 
 @app.command("build")
@@ -36,6 +45,8 @@ def build_command(
         DEFAULT_AGGREGATE, "--aggregate", help="median or min over passes."
     ),
     seed: int = typer.Option(0, "--seed"),
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
 ) -> None:
     """Measure every block of the space on a backend; rerun the same command to resume."""
     from shiftnas.profiling import build_table, get_backend
@@ -50,7 +61,7 @@ def build_command(
         runs=runs,
         precision=precision,
     )
-    with make_progress() as bar:
+    with make_progress(not quiet and not as_json) as bar:
         task = bar.add_task("lut build", total=None)
 
         def progress(done: int, total: int, name: str) -> None:
@@ -68,6 +79,11 @@ def build_command(
             progress=progress,
         )
     a, b = table.fit()
+    if as_json:
+        emit_json({"table": out, "entries": len(table.entries),
+                   "passes": table.protocol["passes"], "calibration": {"a": a, "b_ms": b},
+                   "build_seconds": table.build_seconds})  # fmt: skip
+        return
     Console(soft_wrap=True).print(
         f"{out}: {len(table.entries)} entries x {table.protocol['passes']} passes, "
         f"calibration {a:.3f} * raw {b:+.4f} ms, built in {table.build_seconds:.0f} s"
@@ -80,7 +96,8 @@ def validate_command(
     n: int = typer.Option(100, "--n", help="Random networks to measure end to end."),
     repeats: int = typer.Option(3, "--repeats", help="Sessions per network (>= 2)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the random networks."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
 ) -> None:
     """Measure random networks end to end and report how well the table predicts them."""
     from shiftnas.profiling import LatencyTable, validate_table
@@ -89,7 +106,7 @@ def validate_command(
 
     table = LatencyTable.load(table_path)
     space = get_space(table.space, **table.space_settings)
-    with make_progress(enabled=not as_json) as bar:
+    with make_progress(enabled=not (as_json or quiet)) as bar:
         task = bar.add_task("lut validate", total=n * repeats)
 
         def progress(done: int, total: int, name: str) -> None:
@@ -97,7 +114,7 @@ def validate_command(
 
         result = validate_table(table, space, n=n, seed=seed, repeats=repeats, progress=progress)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        emit_json(result)
         return
     out = Table(title=f"{table_path}: {n} random networks, each measured {repeats} times")
     out.add_column("reading (* = table's)", no_wrap=True)
@@ -124,12 +141,16 @@ def validate_command(
 def show_command(
     table_path: Path = typer.Argument(..., help="Latency table JSON."),
     entries: bool = typer.Option(True, "--entries/--no-entries", help="List every entry."),
+    as_json: bool = JSON,
 ) -> None:
     """Print a table's device, protocol, calibration and entries."""
     from shiftnas.profiling import LatencyTable
 
     table = LatencyTable.load(table_path)
-    console = Console()
+    if as_json:
+        emit_json(_table_record(table, table_path, entries))
+        return
+    console = human_console(False)
     device = table.device.get("gpu") or table.device.get("host_cpu", {})
     console.print(f"[bold]{table_path}[/]  space {table.space}, {len(table.layers)} layers")
     console.print(f"device: {device.get('gpu') or device.get('cpu')}  {json.dumps(device)}")
@@ -163,3 +184,19 @@ def show_command(
             f"{spread:.1%}",
         )
     console.print(out)
+
+
+def _table_record(table: Any, path: Path, entries: bool) -> dict[str, Any]:
+    """What `lut show --json` prints: the table's provenance, calibration and entries (ms)."""
+    a, b = table.fit()
+    values = {
+        key: table.value(key) if entry["samples"][table.statistic] else None
+        for key, entry in table.entries.items()
+    }
+    return {
+        "table": path, "space": table.space, "layers": len(table.layers),
+        "device": table.device, "backend": table.backend, "versions": table.versions,
+        "protocol": table.protocol, "statistic": table.statistic, "aggregate": table.aggregate,
+        "calibration": {"a": a, "b_ms": b}, "build_seconds": table.build_seconds,
+        "missing": table.missing(), "entries_ms": values if entries else None,
+    }  # fmt: skip

@@ -10,21 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shiftnas.arch import input_shape
-from shiftnas.cli.resolve import ARCH, CONFIG, SPACE, load_space, resolve_arch
+from shiftnas.arch import Arch, input_shape
+from shiftnas.cli.options import ARCH, CONFIG, JSON, RUN_DIR_OPTIONAL, SPACE
+from shiftnas.cli.resolve import load_space, resolve_arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.pipeline.rundir import RunDir
-from shiftnas.search import Arch
 
 app = typer.Typer(
-    help="MACs, parameters and measured latency of an architecture.", no_args_is_help=True
-)
-
-JSON = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
-
-
-RUN_DIR = typer.Option(
-    None, "--run-dir", help="A run: its config sets the space, its archive resolves --arch ID."
+    help="MACs, parameters and measured latency of an architecture.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 
@@ -32,11 +26,13 @@ def load_space_and_arch(
     space_name: str | None, config: Path | None, arch: str, run_dir: Path | None = None
 ) -> tuple[Any, Arch]:
     """The space (default skeleton, `config`'s, or the run's) and the canonical architecture."""
+    from shiftnas.pipeline.rundir import RunDir
+
     if run_dir is not None:
         if config is not None:
             raise ShiftnasError("--run-dir brings its own config: drop --config or --run-dir")
         config = RunDir(run_dir).config_path
-        RunDir(run_dir).load_config()  # the one-line "not a run directory" error
+        RunDir(run_dir).load_config()  # the one-line "not a run folder" error
     space = load_space(space_name, config)
     return space, resolve_arch(arch, space, run_dir)
 
@@ -61,7 +57,7 @@ def macs_command(
     space: str | None = SPACE,
     config: Path | None = CONFIG,
     arch: str = ARCH,
-    run_dir: Path | None = RUN_DIR,
+    run_dir: Path | None = RUN_DIR_OPTIONAL,
     as_json: bool = JSON,
 ) -> None:
     """MACs (multiply-adds of the exported network: BatchNorm folded, pooling not counted) and
@@ -139,7 +135,7 @@ def latency_command(
     space: str | None = SPACE,
     config: Path | None = CONFIG,
     arch: str = ARCH,
-    run_dir: Path | None = RUN_DIR,
+    run_dir: Path | None = RUN_DIR_OPTIONAL,
     backend: str = typer.Option(
         "ort-cpu", "--backend", help="ort-cpu, ort-cuda, ort-tensorrt, tensorrt, torch."
     ),

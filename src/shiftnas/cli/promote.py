@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from shiftnas.cli.options import JSON, RUN_DIR_HELP, emit_json
 from shiftnas.errors import ShiftnasError
 from shiftnas.tracking.promote import NEAR_CHANCE_MARGIN
 
 
 def _tracking_uri(tracking_uri: str | None, run_dir: Path | None) -> str:
-    """--tracking-uri, else the store a run directory used, else MLFLOW_TRACKING_URI.
+    """--tracking-uri, else the store a run folder used, else MLFLOW_TRACKING_URI.
 
     An SQLite store that does not exist is refused: MLflow would silently create an empty one.
     """
@@ -55,21 +57,28 @@ def promote_command(
     tracking_uri: str | None = typer.Option(
         None, "--tracking-uri", help="MLflow store; default: --run-dir's, or MLFLOW_TRACKING_URI."
     ),
-    run_dir: Path | None = typer.Option(None, "--run-dir", help="Use the store of this run."),
+    run_dir: Path | None = typer.Option(
+        None, "--run-dir", help=f"{RUN_DIR_HELP}, whose MLflow store to use."
+    ),
     allow_near_chance: bool = typer.Option(
         False,
         "--allow-near-chance",
         help=f"Promote even a model within {NEAR_CHANCE_MARGIN:g} of chance accuracy (1/classes).",
     ),
+    as_json: bool = JSON,
 ) -> None:
-    """Point ALIAS at the most accurate version within the bounds (ties: the faster one); the
-    previous holder keeps a `previous_<alias>` tag. A model within a few points of chance
-    accuracy is refused unless --allow-near-chance."""
+    """Point the registry alias at the most accurate version within the latency bound.
+
+    Ties go to the faster version; the previous holder keeps a `previous_<alias>` tag. A model
+    within a few points of chance accuracy is refused unless --allow-near-chance."""
     from shiftnas.tracking.promote import promote
 
     uri = _tracking_uri(tracking_uri, run_dir)
     result = promote(uri, model, max_latency_ms, min_accuracy=min_accuracy, alias=alias,
                      allow_near_chance=allow_near_chance)  # fmt: skip
+    if as_json:
+        emit_json(dataclasses.asdict(result))
+        return
     figures = f"accuracy {result.accuracy:g}, {result.latency_ms:g} ms"
     console = Console(highlight=False)
     if not result.changed:

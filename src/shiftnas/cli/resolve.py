@@ -2,51 +2,24 @@
 
 Every command that reads a config takes `--config/-c PATH`; every command that takes one
 network takes `--arch VALUE`; every command that builds a space without a run defaults to
-`mbv3`, or to the config's space when `--config` is given. The shared options live here too,
-so the help text is the same everywhere.
+`mbv3`, or to the config's space when `--config` is given. The options themselves (one
+definition, one help text each) are in `cli/options.py`. The library is imported inside the
+functions, when a command runs.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-import yaml
-
+from shiftnas.cli.options import DEFAULT_SPACE
 from shiftnas.errors import ShiftnasError
-from shiftnas.search import Arch, SearchSpace, get_space
 
-DEFAULT_SPACE = "mbv3"
+if TYPE_CHECKING:
+    from shiftnas.search import Arch, SearchSpace
+
 ARCH_ID = re.compile(r"[0-9a-f]{12}")
-
-CONFIG_HELP = "YAML config file (as `shiftnas run` reads it)."
-ARCH_HELP = (
-    "Architecture: an id from the run's archive (12 hex digits, needs --run-dir), a genome "
-    "string of the space (mbv3: 0-12-5-...), or a JSON/YAML file {space, genome}."
-)
-SPACE_HELP = f"Search space name; default: the config's space, else {DEFAULT_SPACE}."
-
-CONFIG = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
-CONFIG_REQUIRED = typer.Option(..., "--config", "-c", help=CONFIG_HELP)
-ARCH = typer.Option(..., "--arch", help=ARCH_HELP)
-ARCH_OR_RENAMED = typer.Option(None, "--arch", help=ARCH_HELP)  # with ARCH_ID_RENAMED
-ARCH_ID_RENAMED = typer.Option(None, "--arch-id", hidden=True)  # the old spelling
-SPACE = typer.Option(None, "--space", help=SPACE_HELP)
-
-
-def arch_or_renamed(arch: str | None, arch_id: str | None) -> str:
-    """`--arch`'s value; the old `--arch-id` is refused with the spelling to use instead."""
-    if arch_id is not None:
-        raise ShiftnasError(
-            f"--arch-id is now --arch (an id, a genome or a file): --arch {arch_id}"
-        )
-    if arch is None:
-        raise ShiftnasError(
-            "missing --arch: pass an architecture id of the run, a genome or a file"
-        )
-    return arch
 
 
 def one_config(positional: Path | None, option: Path | None) -> Path | None:
@@ -80,6 +53,8 @@ def load_space(
     number of classes unless `num_classes` is given: a table or profile made here then fits
     that run's space. Raises `ShiftnasError` for an unknown space, a bad config or bad data.
     """
+    from shiftnas.search import get_space
+
     overrides = {} if num_classes is None else {"num_classes": num_classes}
     if config is None:
         return get_space(space_name(space), **overrides)
@@ -90,7 +65,7 @@ def load_space(
     if num_classes is None:
         from shiftnas.data import load_data
 
-        overrides["num_classes"] = load_data(cfg.data, cfg.seed).num_classes
+        overrides["num_classes"] = load_data(cfg.data, cfg.seed, cfg.space).num_classes
     return get_space(name, cfg.space, **overrides)
 
 
@@ -98,6 +73,7 @@ def run_space(run_dir: Path) -> SearchSpace:
     """The space of a run's config, for reading architectures only: the head is left at its
     default size, since genomes, validation and ids do not depend on the number of classes."""
     from shiftnas.pipeline.rundir import RunDir
+    from shiftnas.search import get_space
 
     config = RunDir(run_dir).load_config()
     return get_space(config.space.name, config.space)
@@ -112,6 +88,10 @@ def _is_file(path: Path) -> bool:
 
 
 def _arch_file(path: Path) -> Arch:
+    import yaml
+
+    from shiftnas.search import Arch
+
     if path.suffix == ".json" or not _is_file(path):
         return Arch.load(path)  # its own one-line errors: missing file, bad JSON
     try:
@@ -125,6 +105,7 @@ def _arch_file(path: Path) -> Arch:
 
 def find_arch_id(run_dir: Path, arch_id: str) -> Arch | None:
     """The architecture with this id in the run: its search archive, else `retrain/<id>/`."""
+    from shiftnas.search import Arch
     from shiftnas.search.nsga.archive import Archive
 
     archive = Path(run_dir) / "search" / "archive.jsonl"

@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from shiftnas.cli.catalog import list_spaces_command
-from shiftnas.cli.resolve import CONFIG, SPACE_HELP, load_space
+from shiftnas.cli.options import CONFIG, JSON, SPACE_HELP
+from shiftnas.cli.resolve import load_space
 
-app = typer.Typer(help="Inspect search spaces.", no_args_is_help=True)
+app = typer.Typer(help="Inspect search spaces.", no_args_is_help=True, rich_markup_mode="markdown")
 app.command("list")(list_spaces_command)
 
 
@@ -21,7 +22,7 @@ app.command("list")(list_spaces_command)
 def describe(
     name: str | None = typer.Argument(None, help=SPACE_HELP, show_default=False),
     config: Path | None = CONFIG,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    as_json: bool = JSON,
 ) -> None:
     """Show a space's candidate operations and skeleton; with --config, the skeleton that config
     builds (its data is read for the number of classes)."""

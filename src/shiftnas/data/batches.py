@@ -1,4 +1,4 @@
-"""Seeded mini-batches from in-memory tensors, and the uint8 -> normalised float step."""
+"""Seeded mini-batches of image data (in memory or memory-mapped); uint8 -> normalised float."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def iterate_batches(
     index = order if order is not None else torch.arange(len(data))
     for b in range(start, num_batches(len(data), batch_size, drop_last)):
         picked = index[b * batch_size : (b + 1) * batch_size]
-        yield data.images[picked], data.labels[picked]
+        yield data.take(picked), data.labels[picked]
 
 
 def normalize(
@@ -40,4 +40,4 @@ def normalize(
     x = images.to(device, non_blocking=True).float().div_(255.0)
     m = torch.tensor(mean, device=x.device).view(1, -1, 1, 1)
     s = torch.tensor(std, device=x.device).view(1, -1, 1, 1)
-    return (x - m) / s
+    return x.sub_(m).div_(s)  # in place: the same arithmetic as (x - m) / s, no temporaries

@@ -46,10 +46,10 @@ def check_raw_splits(train: ImageData, test: ImageData, source: str) -> None:
             f"{source}: training class {_names(empty)} has no images: add images or remove "
             "the class from both splits"
         )
-    if train.images.shape[1:] != test.images.shape[1:]:
+    if train.image_shape != test.image_shape:
         raise ShiftnasError(
             f"{source}: training images are {_shape(train)} but test images {_shape(test)}: "
-            "resize all images to one size"
+            "set data.resize: center_crop (or pad, stretch) to resize all images to one size"
         )
 
 
@@ -82,7 +82,8 @@ def check_fits_space(splits: DataSplits, space: Any) -> None:
     if size is not None and (h, w) != (size, size):
         raise ShiftnasError(
             f"the data's images are {h}x{w} px but space.input_size is {size}: "
-            f"set space.input_size: {h} (square images) or resize the images to {size}x{size}"
+            f"set space.input_size: {h} (square images) or data.resize: center_crop (or pad, "
+            f"stretch) to resize them to {size}x{size}"
         )
     channels = getattr(space, "in_channels", None)
     if channels is not None and c != channels:
@@ -93,5 +94,5 @@ def check_fits_space(splits: DataSplits, space: Any) -> None:
 
 
 def _shape(data: ImageData) -> str:
-    c, h, w = data.images.shape[1:]
+    c, h, w = data.image_shape
     return f"{h}x{w} px ({c} channels)"

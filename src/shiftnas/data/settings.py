@@ -9,6 +9,17 @@ from pydantic import Field, model_validator
 
 from shiftnas.section import Section
 
+# torchvision's datasets by their lowercase names; each reads from `data.root`
+TORCHVISION_DATASETS = ("cifar10", "cifar100", "svhn", "mnist", "fashionmnist", "stl10")
+Dataset = Literal[
+    "shapes", "digits", "imagefolder", "csv",
+    "cifar10", "cifar100", "svhn", "mnist", "fashionmnist", "stl10",
+]  # fmt: skip
+# none: every image must already have one size (the behaviour before resizing existed);
+# center_crop: shorter side to the target, then the centre square (torchvision's evaluation
+# transform); pad: longer side to the target, then padded to a square; stretch: both sides.
+ResizePolicy = Literal["none", "center_crop", "pad", "stretch"]
+
 
 class ShapesConfig(Section):
     train_size: int = Field(default=4000, ge=10, le=1_000_000)
@@ -23,20 +34,29 @@ class DigitsConfig(Section):
 
 
 class DataConfig(Section):
-    dataset: Literal["shapes", "digits", "cifar10", "imagefolder"] = "shapes"
-    root: Path | None = None
-    download: bool = False
-    cache_dir: Path | None = None
+    dataset: Dataset = "shapes"
+    root: Path | None = None  # image folder, CSV file, or torchvision's dataset root
+    download: bool = False  # torchvision datasets only, and only when set
+    cache_dir: Path | None = None  # default: $SHIFTNAS_CACHE, else ~/.cache/shiftnas
     val_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # an image folder without test/ (or a CSV without a split column) is split by this fraction
+    test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    split_seed: int = Field(default=0, ge=0)  # the train/test split of a single folder
     max_train_images: int | None = Field(default=None, ge=10)
+    resize: ResizePolicy = "none"
+    image_size: int | None = Field(default=None, ge=8, le=1024)  # default: space.input_size
+    pad_fill: int = Field(default=0, ge=0, le=255)  # grey level of the padding (resize: pad)
+    unreadable: Literal["stop", "skip"] = "stop"  # files that cannot be decoded
+    workers: int | None = Field(default=None, ge=1, le=256)  # decoding processes
     shapes: ShapesConfig = ShapesConfig()
     digits: DigitsConfig = DigitsConfig()
 
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:
-        if self.dataset in ("cifar10", "imagefolder") and self.root is None:
+        if self.dataset not in ("shapes", "digits") and self.root is None:
             raise ValueError(
                 f"data.root is required for dataset '{self.dataset}': set it to a folder"
+                + (" or file" if self.dataset == "csv" else "")
             )
         return self
 
@@ -46,3 +66,7 @@ class AugmentConfig(Section):
     crop_padding: int = Field(default=4, ge=0, le=64)
     flip: bool = True
     cutout: int = Field(default=0, ge=0, le=256)
+    # random-resized crop (scale range of the area kept) instead of pad + crop; "auto" uses it
+    # for images of 64 px and more, and pad + crop below (the CIFAR recipe at 32 px)
+    resized_crop: Literal["auto", "on", "off"] = "auto"
+    resized_crop_scale: tuple[float, float] = (0.35, 1.0)

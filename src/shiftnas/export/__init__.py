@@ -1,4 +1,4 @@
-"""Exporting networks to ONNX (and TensorRT), with parity checks."""
+"""Exporting networks to ONNX (and TensorRT engines) with parity checks, and the model card."""
 
 import lazy_loader
 

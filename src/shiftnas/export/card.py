@@ -2,12 +2,13 @@
 
 It names the architecture, what the model was measured to do (accuracy, shift robustness,
 params, MACs, latency on a named device), the library versions, and how to run the file with
-plain onnxruntime: the model expects normalised float32 NCHW input and returns logits.
+plain onnxruntime: the model expects normalised float32 NCHW input and returns logits, and the
+card's `input.recipe` says how a photo becomes that input (resize policy, size, channels).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from shiftnas.profiling.fingerprint import library_versions
 
@@ -19,17 +20,43 @@ def card_versions() -> dict[str, str]:
     return library_versions(_PACKAGES)
 
 
-def load_snippet(mean: tuple[float, ...], std: tuple[float, ...], shape: tuple[int, ...]) -> str:
-    """Python that runs `model.onnx` on one image with onnxruntime and numpy only."""
+_RESIZE_CODE = {
+    "center_crop": "image = ImageOps.fit(image, ({s}, {s}), method=Image.Resampling.BILINEAR)",
+    "pad": "image = ImageOps.pad(image, ({s}, {s}), method=Image.Resampling.BILINEAR, "
+    "color={fill})",
+    "stretch": "image = image.resize(({s}, {s}), Image.Resampling.BILINEAR)",
+    "none": "assert image.size == ({s}, {s}), 'the model takes {s}x{s} px images'",
+}
+
+
+def load_snippet(
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    shape: tuple[int, ...],
+    recipe: dict[str, Any] | None = None,
+) -> str:
+    """Python that runs `model.onnx` on one photo with onnxruntime, numpy and Pillow only, through
+    the pipeline's whole input recipe (`shiftnas.data.decode`; 16-bit images aside)."""
     c, h, w = shape
+    policy = (recipe or {}).get("resize", "none")
+    fill = (recipe or {}).get("fill", 0)
+    mode = "L" if c == 1 else "RGB"
     return "\n".join(
         [
             "import numpy as np, onnxruntime as ort",
+            "from PIL import Image, ImageOps",
             "session = ort.InferenceSession('model.onnx', providers=['CPUExecutionProvider'])",
-            f"image = np.zeros(({h}, {w}, {c}), dtype=np.uint8)  # your RGB image, HxWxC uint8",
+            f"image = Image.new('RGB', ({w}, {h}))  # your photo: Image.open('photo.jpg')",
+            "image = ImageOps.exif_transpose(image)",
+            "if image.mode in ('RGBA', 'LA', 'PA', 'P'):  # alpha over white",
+            "    white = Image.new('RGBA', image.size, (255, 255, 255, 255))",
+            "    image = Image.alpha_composite(white, image.convert('RGBA'))",
+            f"image = image.convert('{mode}')",
+            _RESIZE_CODE[policy].format(s=h, fill=fill if c == 1 else (fill, fill, fill)),
             f"mean = np.array({[round(m, 6) for m in mean]}, dtype=np.float32)",
             f"std = np.array({[round(s, 6) for s in std]}, dtype=np.float32)",
-            "x = ((image.astype(np.float32) / 255.0 - mean) / std).transpose(2, 0, 1)[None]",
+            f"pixels = np.asarray(image, dtype=np.float32).reshape({h}, {w}, {c})",
+            "x = ((pixels / 255.0 - mean) / std).transpose(2, 0, 1)[None]",
             "logits = session.run(['output'], {'input': x})[0]  # (batch, classes)",
             "label = int(logits.argmax(1)[0])",
         ]
@@ -50,8 +77,12 @@ def make_card(
     latency: dict[str, Any],
     tensorrt: dict[str, Any],
     training: dict[str, Any],
+    recipe: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The card as a JSON-ready dict; every figure in it was measured by the export run."""
+    """The card as a JSON-ready dict; every figure in it was measured by the export run.
+
+    `recipe` (`shiftnas.data.decode.recipe`) is how a raw image file becomes the input: EXIF
+    rotation, channels, resize policy and size; `shiftnas predict` follows it."""
     c, h, w = image_shape
     return {
         "format": CARD_FORMAT,
@@ -59,8 +90,11 @@ def make_card(
         "architecture": arch,
         "input": {
             "name": "input", "shape": ["batch", c, h, w], "dtype": "float32", "layout": "NCHW",
-            "preprocessing": "RGB in [0, 1] (uint8 / 255), minus mean, divided by std, per channel",
+            "preprocessing": "an image file through input.recipe (orientation, channels, resize "
+                             "policy and size), then [0, 1] (uint8 / 255), minus mean, divided "
+                             "by std, per channel",
             "mean": list(mean), "std": list(std),
+            "recipe": {**(recipe or {}), "mean": list(mean), "std": list(std)},
         },
         "output": {"name": "output", "shape": ["batch", len(classes)], "meaning": "logits",
                    "classes": list(classes)},
@@ -76,13 +110,28 @@ def make_card(
         "training": training,
         "versions": card_versions(),
         "how_to_load": {
-            "needs": "pip install onnxruntime numpy (nothing of shiftnas)",
-            "python": load_snippet(mean, std, image_shape),
+            "needs": "pip install onnxruntime numpy pillow (nothing of shiftnas)",
+            "python": load_snippet(mean, std, image_shape, recipe),
         },
     }  # fmt: skip
 
 
-def card_figures(card: dict[str, Any]) -> dict[str, Any]:
+class CardFigures(TypedDict):
+    """The headline figures of a model card; None where the card does not have one."""
+
+    accuracy: float | None  # test accuracy, a fraction
+    latency_ms: float | None  # median latency of the shipped file, ms
+    device: str | None  # the GPU's name when measured on one, else the host CPU's model
+    backend: str | None  # the latency backend (ort-cpu, tensorrt, ...)
+    shift_consistency: float | None  # circular-fill consistency (else the first fill's), 0-1
+    shifted_accuracy: float | None  # accuracy under the same shifts, 0-1
+    params: int | None
+    macs: int | None  # multiply-adds of the exported network
+    arch_id: str | None
+    num_classes: int | None
+
+
+def card_figures(card: dict[str, Any]) -> CardFigures:
     """The headline figures of a card `make_card` wrote (the reader beside its writer): what the
     registry tags and the summary table show; None for a figure the card does not have.
 

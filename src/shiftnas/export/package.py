@@ -28,7 +28,7 @@ def parity_inputs(data: DataSplits, count: int, seed: int = 0) -> dict[str, torc
     generator = torch.Generator().manual_seed(seed)
     random = torch.randn(count, c, h, w, generator=generator)
     split = data.test if len(data.test) else data.val
-    real = normalize(split.images[:count], data.mean, data.std, "cpu")
+    real = normalize(split.take(torch.arange(min(count, len(split)))), data.mean, data.std, "cpu")
     return {"random": random, "real": real}
 
 
@@ -97,6 +97,7 @@ def export_network(
                                                          config.latency_backend)},
         tensorrt=trt["card"],
         training=training or {},
+        recipe=data.recipe,
     )  # fmt: skip
     out_dir = Path(out_dir)
     write_bytes_atomic(out_dir / "model.onnx", onnx_bytes)

@@ -1,4 +1,6 @@
-"""The staged pipeline: run directory, stages, selection, resume."""
+"""The staged pipeline: the whole config, the run folder, the stages and what they share
+(context, objectives by name, selection), checks before any work, config changes, damaged
+outputs, resume and the status summary."""
 
 import lazy_loader
 

@@ -1,7 +1,7 @@
-"""Every name and setting of a config checked against the registries, before any stage runs.
+"""Every name and setting of a config checked against the name tables, before any stage runs.
 
 `Config` (pydantic) checks each key and value on its own; what it cannot know lives in the
-registries of the layers below: evaluators and their keyword settings (read from the
+name tables of the layers below: evaluators and their keyword settings (read from the
 constructor's signature), latency backends and whether they can run here, spaces, and how the
 sections fit together (`shift_error` needs inherited weights, `select.budgets` must name search
 objectives). A typo in a late stage's section would otherwise surface only after the supernet

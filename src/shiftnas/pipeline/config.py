@@ -90,7 +90,7 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     else:
         got = first.get("input")
         shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-        message = f"{first['msg']}{shown}"
+        message = f"{first['msg'].removeprefix('Value error, ')}{shown}"
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"{source}: {where}: {message}{more}"
 

@@ -37,7 +37,7 @@ class RunContext:
 
     @cached_property
     def data(self) -> DataSplits:
-        return load_data(self.config.data, self.config.seed)
+        return load_data(self.config.data, self.config.seed, self.config.space, self.progress)
 
     @cached_property
     def space(self) -> Any:
@@ -62,12 +62,13 @@ class RunContext:
             raise damaged(path, "an entry of 'selected' has no valid 'arch'") from None
 
 
-def open_run(run_dir: Path, *, progress: bool = True) -> RunContext:
+def open_run(run_dir: Path, *, progress: bool = True, device: str | None = None) -> RunContext:
     """The context of an existing run folder, with the config it was started with (for the
-    per-network commands `shiftnas retrain`, `robustness`, `export`)."""
+    per-network commands `shiftnas retrain`, `robustness`, `export`); `device` (`auto`, `cpu`,
+    `cuda`) overrides the config's `device` for this command only."""
     run = RunDir(Path(run_dir))
     config = run.load_config()
-    return RunContext(config, run, resolve_device(config.device), progress=progress)
+    return RunContext(config, run, resolve_device(device or config.device), progress=progress)
 
 
 def read_output(path: Path, keys: dict[str, type]) -> dict[str, Any]:

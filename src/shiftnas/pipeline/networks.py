@@ -14,7 +14,7 @@ the run each result goes:
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 
@@ -41,7 +41,21 @@ def retrain_in_run(ctx: RunContext, arch: Arch, *, max_steps: int | None = None)
     )  # fmt: skip
 
 
-def robustness_in_run(ctx: RunContext, arch_id: str) -> dict[str, Any]:
+class RobustnessResult(TypedDict, total=False):
+    """What `robustness/<arch-id>.json` holds (and `shiftnas robustness --json` prints)."""
+
+    arch: dict[str, Any]  # `Arch.to_json()`
+    arch_id: str
+    twin: dict[str, Any]  # the same network without the BlurPool filter
+    twin_id: str
+    settings: dict[str, Any]  # the run's `robustness:` section
+    seed: int
+    network: dict[str, Any]  # `robustness.shift_metrics`: clean_acc, fills{zero, circular}, ...
+    ablation: dict[str, Any] | None  # SICNS Table III, when `robustness.ablation`
+    report: dict[str, str]  # report files, relative to the run folder
+
+
+def robustness_in_run(ctx: RunContext, arch_id: str) -> RobustnessResult:
     """Evaluate `retrain/<arch-id>` on clean and shifted test inputs, run the SICNS Table III
     ablation if `robustness.ablation` is on, write the JSON and the report; returns the JSON.
     A finished result with the same settings and seed is returned as it is (a resumed run does
@@ -57,7 +71,7 @@ def robustness_in_run(ctx: RunContext, arch_id: str) -> dict[str, Any]:
     retrained = load_retrained(ctx.space, ctx.retrain_dir(arch_id), ctx.device)
     arch, twin = retrained.arch, ctx.space.without_filter(retrained.arch)
     out_dir = ctx.run.stage("robustness") / arch.id
-    result: dict[str, Any] = {
+    result: RobustnessResult = {
         "arch": arch.to_json(),
         "arch_id": arch.id,
         "twin": twin.to_json(),

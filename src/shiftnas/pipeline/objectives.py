@@ -18,8 +18,8 @@ from shiftnas.arch import Arch, input_shape
 from shiftnas.data import DataSplits, random_shifts, shift_batch
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
+from shiftnas.names import NameTable
 from shiftnas.pipeline.config import Config
-from shiftnas.registry import Registry
 from shiftnas.search.nsga.objectives import (
     Measure,
     Scorer,
@@ -51,7 +51,7 @@ class _Context:
         return inherited_evaluator(self.cfg, self.supernet(), data, self.device).evaluate
 
 
-OBJECTIVES: Registry[Callable[[_Context], Measure]] = Registry("search objective")
+OBJECTIVES: NameTable[Callable[[_Context], Measure]] = NameTable("search objective")
 """Each minimisable quantity of `search.objectives`/`search.budgets` by name: a function from the
 search's context (config, run folder, space, data, supernet) to its `Measure`. Add one with
 `@OBJECTIVES.register("name")` in this module (or one it imports)."""
@@ -91,7 +91,8 @@ def shifted_validation(data: DataSplits, max_shift: int, fill: str, seed: int) -
     generator = torch.Generator().manual_seed(seed)
     dx, dy = random_shifts(len(data.val), max_shift, generator)
     images = shift_batch(data.val.images, dx, dy, fill)  # type: ignore[arg-type]
-    return dataclasses.replace(data, val=dataclasses.replace(data.val, images=images))
+    val = dataclasses.replace(data.val, pixels=images, rows=None)
+    return dataclasses.replace(data, val=val)
 
 
 @OBJECTIVES.register("error")

@@ -1,8 +1,9 @@
-"""The run directory: where each stage reads the previous stage's files and writes its own."""
+"""The run folder: where each stage reads the previous stage's files and writes its own."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import yaml
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import read_state, write_json_atomic, write_text_atomic
 from shiftnas.pipeline.changes import apply_config_change
-from shiftnas.pipeline.config import Config, dump_config, load_config
+from shiftnas.pipeline.config import Config, config_from_dict, dump_config, load_config
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class RunDir:
     def load_config(self) -> Config:
         if not self.config_path.exists():
             raise ShiftnasError(
-                f"{self.root} is not a shiftnas run directory (no config.yaml): "
+                f"{self.root} is not a shiftnas run folder (no config.yaml): "
                 "pass --run-dir of a run, or start one with `shiftnas run CONFIG`"
             )
         return load_config(self.config_path)
@@ -56,6 +57,8 @@ class RunDir:
                     f"{self.config_path} is damaged (not a YAML mapping): pass another --run-dir,"
                     " or restore the file"
                 )
+            with suppress(ShiftnasError):  # keys added since (defaults) are no change
+                old = config_from_dict(old).model_dump(mode="json")
             lines = apply_config_change(self, old, config.model_dump(mode="json"))
         write_text_atomic(self.config_path, text)
         return lines

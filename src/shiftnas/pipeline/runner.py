@@ -8,6 +8,7 @@ A finished stage's files are checked against their recorded checksums before any
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.console import Console
 from shiftnas.data.checks import check_fits_space
 from shiftnas.device import resolve_device
 from shiftnas.errors import ShiftnasError
+from shiftnas.files import read_json, write_json_atomic
 from shiftnas.pipeline.checks import check_config
 from shiftnas.pipeline.config import Config
 from shiftnas.pipeline.context import RunContext
@@ -28,6 +30,7 @@ from shiftnas.pipeline.integrity import (
     record_outputs,
     recover_damaged,
 )  # fmt: skip
+from shiftnas.pipeline.paths import record_paths, resolve_paths
 from shiftnas.pipeline.rundir import RunDir
 from shiftnas.pipeline.stages import STAGES
 from shiftnas.tracking import open_tracker
@@ -42,13 +45,16 @@ def run_pipeline(
 ) -> RunDir:
     """Run `config.stages` in `run_dir`; every input is checked before any stage runs.
 
-    In order: the config against the registries (`pipeline.checks`, one `ShiftnasError` line
+    In order: the config against the name tables (`pipeline.checks`, one `ShiftnasError` line
     prefixed with `source`), then the data against itself and the space's skeleton, both before
     the run folder is made; then a changed config resets the stages it invalidates (one line
-    per changed key, `pipeline.changes`), and the stages not done run.
+    per changed key, `pipeline.changes`), and the stages not done run. Relative paths of the
+    config are resolved against the working directory when the run is created and recorded
+    (`pipeline.paths`): a resume uses the same files from any directory.
     """
     console = console or Console()
-    for line in check_config(config, source):
+    config, paths = resolve_paths(config, Path(run_dir))  # relative paths: recorded, once
+    for line in check_config(config, source):  # an estimator not trusted on the space
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if config.search.executor == "ray" and "search" in config.stages:
         from shiftnas.search.nsga.ray_executor import require_ray
@@ -61,6 +67,8 @@ def run_pipeline(
     check_fits_space(ctx.data, config.space)  # bad data is reported before a run folder is made
     for line in run.bind(config):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    record_paths(run.root, paths)
+    record_data(run, ctx.data, console)
     recover_damaged(run, config.stages, console)
     if nothing_to_do(run, config.stages, console):
         return run  # a finished run writes nothing: it may be read-only
@@ -94,6 +102,19 @@ def run_pipeline(
         raise
     tracker.close("FINISHED")
     return run
+
+
+def record_data(run: RunDir, data: Any, console: Console) -> None:
+    """Print the data's classes, counts, imbalance and mean/std once, into `data.json` too."""
+    from shiftnas.data.report import data_report, report_line
+
+    report = data_report(data)
+    path = run.root / "data.json"
+    with suppress(ShiftnasError):
+        if path.exists() and read_json(path) == json.loads(json.dumps(report)):
+            return  # said when the run started (a finished run may be read-only)
+    write_json_atomic(path, report)
+    console.print(report_line(report), markup=False, highlight=False, soft_wrap=True)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""From a `Config` and a run directory to the measures, budgets and call of `run_search`; the
+"""From a `Config` and a run folder to the measures, budgets and call of `run_search`; the
 objectives themselves are registered by name in `pipeline.objectives`."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from shiftnas.search.nsga.objectives import (
     Budget,
     Measure,
 )
-from shiftnas.search.nsga.run import SearchResult, Tracker, run_search
+from shiftnas.search.nsga.run import MetricsSink, SearchResult, run_search
 from shiftnas.search.space import SearchSpace, get_space
 
 
@@ -26,7 +26,7 @@ def build_measures(
     """The objectives (in config order) and budgets of `cfg.search`."""
     wanted = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
     if data is None and ("error" in wanted or "shift_error" in wanted):
-        data = load_data(cfg.data, cfg.seed)
+        data = load_data(cfg.data, cfg.seed, cfg.space)
     ctx = _Context(cfg, run_dir, space, data)
     built: dict[str, Measure] = {}
     for name in dict.fromkeys(wanted):
@@ -42,7 +42,7 @@ def search_from_config(
     cfg: Config,
     run_dir: Path,
     progress: bool = True,
-    tracker: Tracker | None = None,
+    tracker: MetricsSink | None = None,
     data_loader: Callable[[], DataSplits] | None = None,
 ) -> SearchResult:
     """The `search` stage of a run: reads the space and data of `cfg`, writes `run_dir/search/`.
@@ -67,7 +67,7 @@ def search_from_config(
         require_supernet(run_dir)  # before minutes of data loading
     data = None
     if "error" in names or "shift_error" in names:
-        data = data_loader() if data_loader else load_data(cfg.data, cfg.seed)
+        data = data_loader() if data_loader else load_data(cfg.data, cfg.seed, cfg.space)
     overrides = {"num_classes": data.num_classes} if data is not None else {}
     space = get_space(cfg.space.name, cfg.space, **overrides)
     objectives, budgets = build_measures(cfg, run_dir, space, data)

@@ -35,8 +35,9 @@ def shift_metrics(
     batch_size: int = 500,
 ) -> dict[str, Any]:
     """Clean accuracy, then per fill: shifted accuracy, consistency and (optionally) the
-    accuracy-vs-offset curve. Fractions in [0, 1]. Shifts depend only on `seed` and the fill, so
-    every network evaluated with one seed sees the very same shifted images."""
+    accuracy-vs-offset curve. Fractions in [0, 1]; `num_classes` for the chance level. Shifts
+    depend only on `seed` and the fill, so every network evaluated with one seed sees the very
+    same shifted images."""
     if config.max_test_images is not None and len(data) > config.max_test_images:
         data = data.subset(torch.arange(config.max_test_images))
     clf = Classifier(model, mean, std, device, batch_size)
@@ -44,6 +45,7 @@ def shift_metrics(
         "clean_acc": clean_accuracy(clf, data),
         "max_shift": config.max_shift,
         "images": len(data),
+        "num_classes": data.num_classes,  # chance accuracy is 1 / num_classes
         "shift_pairs": config.shift_pairs,
         "fills": {},
     }

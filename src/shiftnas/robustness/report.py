@@ -13,11 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from shiftnas.files import write_bytes_atomic, write_text_atomic
+from shiftnas.robustness.chance import NEAR_CHANCE_MARGIN, near_chance
 from shiftnas.robustness.plots import ablation_png, offset_curves_png, training_png
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
+
+
+def _network_note(result: dict[str, Any]) -> str | None:
+    """A warning when the evaluated network itself is within a few points of chance."""
+    network = result["network"]
+    if not near_chance(network["clean_acc"], network.get("num_classes")):
+        return None
+    return (
+        f"Clean accuracy {_pct(network['clean_acc'])}% is within {_chance_note(network)}: the "
+        "network has not learned the task, so its shift metrics say nothing about robustness."
+    )
 
 
 def _metric_rows(result: dict[str, Any]) -> list[list[str]]:
@@ -43,9 +55,28 @@ def _ablation_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def _chance_note(metrics: dict[str, Any]) -> str:
+    classes = metrics["num_classes"]
+    chance = f"{100 / classes:.2f}% for {classes} classes"
+    return f"{NEAR_CHANCE_MARGIN * 100:g} points of chance ({chance})"
+
+
 def _filter_gain(result: dict[str, Any]) -> str:
-    """One sentence a reader can take away: what the filter did to shifted accuracy."""
+    """One sentence a reader can take away: what the filter did to shifted accuracy, or, when a
+    cell's clean accuracy is within a few points of chance, that the ablation is inconclusive:
+    the difference between networks that learned nothing is noise."""
     cells, fill = result["ablation"], result["settings"]["fills"][0]
+    near = [name for name, c in cells.items()
+            if near_chance(c["metrics"]["clean_acc"], c["metrics"].get("num_classes"))]  # fmt: skip
+    if near:
+        accuracies = ", ".join(f"{name} {_pct(c['metrics']['clean_acc'])}%"
+                               for name, c in cells.items())  # fmt: skip
+        return (
+            f"The ablation is inconclusive at this budget: clean accuracies are {accuracies}, "
+            f"and {', '.join(near)} within {_chance_note(cells[near[0]]['metrics'])}; train "
+            "longer (robustness.ablation_epochs, retrain.epochs) before reading the filter's "
+            "effect."
+        )
     parts = []
     for aug, label in (("noaug", "without"), ("aug", "with")):
         with_f = cells[f"searched-{aug}"]["metrics"]["fills"][fill]["shifted_acc"]
@@ -133,11 +164,13 @@ def write_report(
         "test images; consistency is how often two random shifts of one image get the same "
         "predicted label (Zhang 2019)."
     )
-    sections_md = [f"# {title}", intro, "## Shift metrics",
+    warning = _network_note(result)
+    sections_md = [f"# {title}", intro, "## Shift metrics", *([warning] if warning else []),
                    _md_table(["metric", "value"], _metric_rows(result))]  # fmt: skip
     intro_html = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(intro))
     sections_html = [f"<h1>{html.escape(title)}</h1>", f"<p>{intro_html}</p>",
                      "<h2>Shift metrics</h2>",
+                     *([f"<p>{html.escape(warning)}</p>"] if warning else []),
                      _html_table(["metric", "value"], _metric_rows(result))]  # fmt: skip
     if result.get("ablation"):
         header, rows = _ablation_rows(result)

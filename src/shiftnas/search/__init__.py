@@ -1,4 +1,5 @@
-"""Search spaces, architectures, the supernet, evaluators and NSGA-II."""
+"""Search spaces and their candidate ops, architectures, the supernet, performance estimators
+(`evaluators/`) and NSGA-II (`nsga/`)."""
 
 import lazy_loader
 

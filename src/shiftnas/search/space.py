@@ -1,4 +1,4 @@
-"""The `SearchSpace` protocol and the registry that maps a space name to its constructor."""
+"""The `SearchSpace` protocol and the name table that maps a space name to its constructor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from torch import nn
 
 from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.registry import Registry
+from shiftnas.names import NameTable
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def check_genome(space: SearchSpace, arch: Arch) -> Arch:
     return arch
 
 
-SPACES: Registry[Callable[..., SearchSpace]] = Registry(
+SPACES: NameTable[Callable[..., SearchSpace]] = NameTable(
     "search space",
     modules=[
         f"shiftnas.search.spaces.{name}" for name in ("mbv3", "nbmacro", "nb201", "darts", "macro")

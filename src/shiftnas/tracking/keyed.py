@@ -1,8 +1,8 @@
-"""Find-or-create for the objects a run directory makes in MLflow, by the tag `shiftnas.key`.
+"""Find-or-create for the objects a run folder makes in MLflow, by the tag `shiftnas.key`.
 
 A process can die after MLflow committed a run, a logged model or a model version and before
 `tracking.json` recorded its id. Each such object is created with the tag `shiftnas.key` (the
-run directory's `TrackingState.key`, plus the stage, model or version it stands for; written to
+run folder's `TrackingState.key`, plus the stage, model or version it stands for; written to
 `tracking.json` before anything is created), and looked up by that tag before creating: a
 resumed run reuses what the killed one made instead of creating a second one.
 """
@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from shiftnas.errors import ShiftnasError
 from shiftnas.tracking.sqlite import sqlite_path
 from shiftnas.tracking.state import TrackingState, new_key
 from shiftnas.tracking.store import default_artifact_location
@@ -20,7 +21,7 @@ from shiftnas.tracking.store import default_artifact_location
 log = logging.getLogger("shiftnas.tracking")
 
 KEY_TAG = "shiftnas.key"
-RUN_DIR_TAG = "shiftnas.run_dir"  # where the run directory is (updated when it has moved)
+RUN_DIR_TAG = "shiftnas.run_dir"  # where the run folder is (updated when it has moved)
 
 
 def _quoted(value: str) -> str:
@@ -104,6 +105,26 @@ def experiment_id(client: Any, name: str, location: str | None) -> str:
         return experiment.experiment_id
 
 
+def require_experiment(client: Any, state: TrackingState, run_dir: Path, uri: str) -> None:
+    """Refuse, changing nothing, a store without the experiment `tracking.json` recorded: it is
+    another store (or the experiment was deleted), not one whose runs are certainly gone."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        experiment = client.get_experiment(state.experiment_id)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        experiment = None
+    if experiment is None or experiment.lifecycle_stage == "deleted":
+        raise ShiftnasError(
+            f"the MLflow store at {uri} has no experiment {state.experiment_id}, where "
+            f"{Path(run_dir) / 'tracking.json'} says this run's runs are: point tracking.uri "
+            "(or MLFLOW_TRACKING_URI) at the store the run used, or delete tracking.json to "
+            "start new MLflow runs"
+        )
+
+
 def start_parent(
     client: Any, state: TrackingState, run_dir: Path, uri: str, experiment: str, run_name: str
 ) -> None:
@@ -115,6 +136,7 @@ def start_parent(
         state.experiment_id = experiment_id(client, experiment, location)
     here = str(Path(run_dir).resolve())
     if state.parent_run_id is not None:
+        require_experiment(client, state, run_dir, uri)  # else this is not the run's store
         if existing_run(client, state.parent_run_id) is None:
             log.warning("MLflow run %s of %s is gone: starting new runs", state.parent_run_id,
                         run_dir)  # fmt: skip

@@ -2,7 +2,7 @@
 
 Every logging call is a small JSON record applied to the store by `_apply`. When the store stops
 answering mid-run, the record (and every later one) goes to `tracking_pending.jsonl` instead, and
-the next `open` on the run directory replays them in order: a server that goes away loses
+the next `open` on the run folder replays them in order: a server that goes away loses
 nothing. The run ids live in `tracking.json`, so a resumed run logs into the same MLflow runs.
 """
 
@@ -25,10 +25,16 @@ from shiftnas.tracking.params import flatten_params
 from shiftnas.tracking.promote import PromotionResult
 from shiftnas.tracking.records import apply_record
 from shiftnas.tracking.settings import TrackingConfig
-from shiftnas.tracking.sqlite import relocate_artifacts, store_lock, with_busy_timeout
+from shiftnas.tracking.sqlite import (
+    relocate_artifacts,
+    require_recorded_store,
+    store_lock,
+    with_busy_timeout,
+)
 from shiftnas.tracking.state import STATE_FILE, PendingLog, TrackingState
 from shiftnas.tracking.store import (
     DEFAULT_STORE,
+    absolute_uri,
     default_uri,
     first_line,
     is_http,
@@ -77,9 +83,9 @@ class MlflowTracker:
 
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-        uri = resolve_tracking_uri(run_dir, config)
+        uri = resolve_tracking_uri(run_dir, config)  # absolute: the same store from anywhere
         state = TrackingState.load(run_dir)
-        if state is not None and state.uri(run_dir) != uri:
+        if state is not None and absolute_uri(state.uri(run_dir)) != uri:
             raise ShiftnasError(
                 f"{run_dir} was tracked at {state.uri(run_dir)}, not {uri}: set "
                 f"MLFLOW_TRACKING_URI={state.uri(run_dir)} to resume there, or delete "
@@ -87,6 +93,8 @@ class MlflowTracker:
             )
         if state is None:
             state = TrackingState(tracking_uri=None if uri == default_uri(run_dir) else uri)
+        elif state.parent_run_id is not None:
+            require_recorded_store(run_dir, uri)  # never let MLflow create an empty one
         if is_http(uri):
             use_short_http_timeouts()
             require_reachable(uri)

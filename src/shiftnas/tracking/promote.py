@@ -17,10 +17,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shiftnas.errors import ShiftnasError
+from shiftnas.robustness.chance import NEAR_CHANCE_MARGIN, near_chance
 
-# "Within a few points of chance": test accuracy < 1/num_classes + 0.05 (a fraction, i.e. five
-# percentage points) is refused. 10 classes: below 0.15; 2 classes: below 0.55.
-NEAR_CHANCE_MARGIN = 0.05
+# "Within a few points of chance": test accuracy < 1/num_classes + NEAR_CHANCE_MARGIN (0.05, five
+# percentage points) is refused. 10 classes: below 0.15; 2 classes: below 0.55. The robustness
+# report uses the same rule.
+__all__ = ["NEAR_CHANCE_MARGIN", "PromotionResult", "promote"]
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,7 @@ class _Candidate:
 
     @property
     def near_chance(self) -> bool:
-        chance = self.chance
-        # rounded: 1/10 + 0.05 is 0.15000000000000002 in floating point, and 0.15 is not refused
-        return chance is not None and self.accuracy < round(chance + NEAR_CHANCE_MARGIN, 9)
+        return near_chance(self.accuracy, self.num_classes)
 
 
 def _client(client_or_uri: Any) -> Any:
@@ -148,11 +148,21 @@ def promote(
     Raises `ShiftnasError` naming the best figures available when no version qualifies, and,
     unless `allow_near_chance`, naming the accuracy and the chance level when every qualifying
     version is within `NEAR_CHANCE_MARGIN` of chance; the alias is then left where it was.
+    Raises `ShiftnasError` before touching the store when MLflow would refuse `alias`
+    (`settings.alias_problem`: `latest`, `v<number>`, other characters).
+
+    The alias moves first and the history tags (`promoted_at`, `replaced_<alias>`,
+    `previous_<alias>`) are written only once it has moved, so a refused or failed move leaves
+    no record of a promotion that did not happen.
     """
     from mlflow.exceptions import MlflowException
 
+    from shiftnas.tracking.settings import alias_problem
     from shiftnas.tracking.sqlite import without_busy_timeout
 
+    problem = alias_problem(alias)
+    if problem is not None:
+        raise ShiftnasError(f"--alias (registry.alias): {problem}")
     client = _client(client_or_uri)
     try:
         client.get_registered_model(name)
@@ -182,9 +192,9 @@ def promote(
         return PromotionResult(name, alias, best.version, best.accuracy, best.latency_ms,
                                current, changed=False, promoted_at=None)  # fmt: skip
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    client.set_registered_model_alias(name, alias, best.version)  # the step that can be refused
     client.set_model_version_tag(name, best.version, "promoted_at", now)
     client.set_model_version_tag(name, best.version, f"replaced_{alias}", current or "none")
-    client.set_registered_model_alias(name, alias, best.version)
     if current is not None:
         client.set_model_version_tag(name, current, f"previous_{alias}", now)
     return PromotionResult(name, alias, best.version, best.accuracy, best.latency_ms,

@@ -89,6 +89,20 @@ def require_store(uri: str, hint: str) -> None:
         raise ShiftnasError(f"no MLflow store at {path}: {hint}")
 
 
+def require_recorded_store(run_dir: Path, uri: str) -> None:
+    """Refuse, changing nothing, to reopen the runs recorded in `run_dir/tracking.json` from an
+    SQLite store that does not exist: MLflow would create an empty one, and the run's records
+    would then look like runs that were deleted. Raises `ShiftnasError` naming the fixes."""
+    path = sqlite_path(uri)
+    if path is None or path.is_file():
+        return
+    raise ShiftnasError(
+        f"{run_dir} was tracked in {uri}, and no such store exists (working directory "
+        f"{Path.cwd()}): set MLFLOW_TRACKING_URI or tracking.uri to the store's absolute URI, "
+        f"or delete {Path(run_dir) / 'tracking.json'} to start new MLflow runs"
+    )
+
+
 def relocate_artifacts(db_path: Path, run_dir: Path) -> int:
     """Point the artifact locations of a run folder's own store at `run_dir/mlartifacts`.
 

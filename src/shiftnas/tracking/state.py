@@ -1,16 +1,16 @@
-"""What a run directory remembers about its MLflow runs, so resume reuses them and loses nothing.
+"""What a run folder remembers about its MLflow runs, so resume reuses them and loses nothing.
 
 `tracking.json` holds the ids of the parent run and of each stage's nested run, and the models
 already logged and registered; `tracking_pending.jsonl` holds, in order, every logging call that
-could not reach the store, to be replayed by the next `open` on the run directory.
+could not reach the store, to be replayed by the next `open` on the run folder.
 
 `key` is written before anything is created in the store, and every run, logged model and
-model version the run directory creates carries it in the tag `shiftnas.key` (see `records`):
+model version the run folder creates carries it in the tag `shiftnas.key` (see `records`):
 a process killed after MLflow committed an object but before `tracking.json` recorded it finds
 that object again on resume instead of creating a second one.
 
-The default store (the run directory's own `mlflow.db`) is recorded as `tracking_uri: null`,
-never as an absolute path, so a run directory can be moved or copied.
+The default store (the run folder's own `mlflow.db`) is recorded as `tracking_uri: null`,
+never as an absolute path, so a run folder can be moved or copied.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def new_key() -> str:
 
 @dataclass
 class TrackingState:
-    tracking_uri: str | None  # None: the run directory's own store, wherever the folder is
+    tracking_uri: str | None  # None: the run folder's own store, wherever the folder is
     key: str = field(default_factory=new_key)  # the tag value that finds our objects again
     experiment_id: str | None = None
     parent_run_id: str | None = None
@@ -65,7 +65,7 @@ class TrackingState:
         return state
 
     def uri(self, run_dir: Path) -> str:
-        """The store's URI for the run directory as it is now (after a move, too)."""
+        """The store's URI for the run folder as it is now (after a move, too)."""
         return self.tracking_uri or default_uri(run_dir)
 
     def save(self, run_dir: Path) -> None:
@@ -86,7 +86,7 @@ class PendingLog:
     """An append-only journal of logging calls that did not reach the store.
 
     A model's input example (`_example`, an array) is saved beside it as `.npy`; files inside
-    the run directory are journalled by relative path, so the journal survives a move too.
+    the run folder are journalled by relative path, so the journal survives a move too.
     """
 
     FILE_KEYS = ("path", "onnx_path", "example")

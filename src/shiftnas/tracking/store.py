@@ -23,7 +23,7 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
 }
 PROBE_TIMEOUT_S = 10.0
-DEFAULT_STORE = "mlflow.db"  # the default store, inside the run directory
+DEFAULT_STORE = "mlflow.db"  # the default store, inside the run folder
 ARTIFACTS = "mlartifacts"  # its artifacts, beside it
 # MLflow error codes that mean the call itself is wrong: retrying later cannot help.
 CLIENT_ERRORS = frozenset({
@@ -47,7 +47,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def default_uri(run_dir: Path) -> str:
-    """The run directory's own store, as an absolute URI for the folder where it is now."""
+    """The run folder's own store, as an absolute URI for the folder where it is now."""
     return f"sqlite:///{(Path(run_dir) / DEFAULT_STORE).resolve()}"
 
 
@@ -56,7 +56,30 @@ def default_artifact_location(run_dir: Path) -> str:
 
 
 def resolve_tracking_uri(run_dir: Path, config: TrackingConfig) -> str:
-    return os.environ.get(ENV_URI) or config.uri or default_uri(run_dir)
+    """The store a run uses, made absolute (`absolute_uri`) against the working directory."""
+    return absolute_uri(os.environ.get(ENV_URI) or config.uri or default_uri(run_dir))
+
+
+def absolute_uri(uri: str, cwd: Path | None = None) -> str:
+    """`uri` with a relative local path made absolute against `cwd` (default: the working
+    directory): `sqlite:///track.db` (MLflow opens it relative to wherever the process runs),
+    `file:mlruns`, or a bare path `./mlruns`. Server URIs, absolute paths and in-memory SQLite
+    are returned unchanged."""
+    base = Path.cwd() if cwd is None else Path(cwd)
+    if uri.startswith("sqlite:///"):
+        rest = uri[len("sqlite:///") :]
+        path, sep, query = rest.partition("?")
+        if not path or path.startswith("/") or path == ":memory:":
+            return uri
+        return f"sqlite:///{(base / path).resolve()}{sep}{query}"
+    if uri.startswith("file:"):
+        path = uri[len("file:") :]
+        if path.startswith("/"):
+            return uri
+        return (base / path).resolve().as_uri()
+    if ":" in uri or uri in ("databricks", "databricks-uc", "uc") or Path(uri).is_absolute():
+        return uri  # a scheme (http:, databricks://...) or already absolute
+    return str((base / uri).resolve())
 
 
 def is_http(uri: str) -> bool:

@@ -1,4 +1,5 @@
-"""One training loop (optimiser, schedule, checkpoint/resume, AMP on CUDA) for every model."""
+"""One training loop (optimiser, schedule, checkpoint/resume, AMP on CUDA) for every model:
+supernet training (fair sampling or SPOS), retraining, and torchrun data parallelism."""
 
 import lazy_loader
 

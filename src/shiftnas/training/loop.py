@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from shiftnas.data import DataSplits, augment, epoch_order, normalize, num_batches
+from shiftnas.data.augment import resized_crop_scale
 from shiftnas.device import tune_cpu_allocator
 from shiftnas.errors import ShiftnasError
 from shiftnas.files import append_jsonl, read_jsonl
@@ -96,7 +97,7 @@ def _batches_of_epoch(
     order = epoch_order(len(data.train), seed, epoch)
     for b in range(start, num_batches(len(data.train), batch_size, drop_last=True)):
         picked = order[b * batch_size : (b + 1) * batch_size]
-        yield data.train.images[picked], data.train.labels[picked]
+        yield data.train.take(picked), data.train.labels[picked]
 
 
 def train(
@@ -179,6 +180,7 @@ def train(
     history = list(read_jsonl(metrics_path)) if ranks.main else []
     logged_epochs = {record["epoch"] for record in history}
     aug = config.augment
+    resized = resized_crop_scale(aug, data.image_shape[1])
     started = time.perf_counter()
     stop_at = total_steps if max_steps is None else min(total_steps, max_steps)
     model.train()
@@ -194,7 +196,9 @@ def train(
                     torch.manual_seed(step_seed(seed, step, salt))  # dropout and the like
                     generator = torch.Generator().manual_seed(step_seed(seed, step, "augment"))
                     if aug.enabled:
-                        images = augment(images, generator, aug.crop_padding, aug.flip, aug.cutout)
+                        images = augment(
+                            images, generator, aug.crop_padding, aug.flip, aug.cutout, resized
+                        )
                     images, labels = images[shard], labels[shard]
                     x = normalize(images, data.mean, data.std, device)
                     if config.channels_last:

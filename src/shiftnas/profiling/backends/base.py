@@ -1,4 +1,4 @@
-"""The one timing protocol every latency backend follows, and the registry that names them.
+"""The one timing protocol every latency backend follows, and the name table that names them.
 
 Protocol: convert the model once (`prepare`: ONNX bytes, an engine, or the module itself), then
 for each measurement open a fresh session, run `warmup` untimed calls and `runs` timed calls one
@@ -17,9 +17,9 @@ import numpy as np
 from torch import nn
 
 from shiftnas.errors import ShiftnasError
+from shiftnas.names import NameTable
 from shiftnas.profiling.fingerprint import device_fingerprint, library_versions, load_average
 from shiftnas.profiling.stats import LatencyResult, summarize
-from shiftnas.registry import Registry
 
 DEFAULT_WARMUP = 20
 DEFAULT_RUNS = 200
@@ -115,7 +115,7 @@ def time_calls(call: Callable[[], Any], warmup: int, runs: int) -> np.ndarray:
     return times / 1e6
 
 
-BACKENDS: Registry[type[LatencyBackend]] = Registry("latency backend")
+BACKENDS: NameTable[type[LatencyBackend]] = NameTable("latency backend")
 
 
 def register_backend(cls: type[LatencyBackend]) -> type[LatencyBackend]:

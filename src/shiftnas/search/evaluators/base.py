@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from shiftnas.arch import Arch
-from shiftnas.registry import Registry
+from shiftnas.names import NameTable
 
 
 @runtime_checkable
@@ -28,7 +28,7 @@ class Evaluator(Protocol):
     def evaluate(self, archs: Sequence[Arch]) -> list[float]: ...
 
 
-EVALUATORS: Registry[Callable[..., Evaluator]] = Registry("evaluation method")
+EVALUATORS: NameTable[Callable[..., Evaluator]] = NameTable("evaluation method")
 register_evaluator = EVALUATORS.register
 
 

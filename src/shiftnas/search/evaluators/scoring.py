@@ -48,7 +48,7 @@ def fixed_batch(
     """`size` training images (normalised, on `device`) and labels, the same for every network."""
     generator = torch.Generator().manual_seed(seed)
     index = torch.randperm(len(data.train), generator=generator)[:size]
-    x = normalize(data.train.images[index], data.mean, data.std, device)
+    x = normalize(data.train.take(index), data.mean, data.std, device)
     return x, data.train.labels[index].to(device)
 
 

@@ -100,7 +100,7 @@ def bind_run_folder(
         if read_json(path) != fingerprint:
             raise ShiftnasError(
                 f"{path.parent} holds a search with other settings (see {path.name}): pass "
-                "another run directory, or delete that folder to start over"
+                "another run folder, or delete that folder to start over"
             )
         return
     write_json_atomic(path, fingerprint)

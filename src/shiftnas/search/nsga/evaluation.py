@@ -16,9 +16,8 @@ the front and resume, are the same.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -26,13 +25,26 @@ import torch
 from shiftnas.arch import Arch
 from shiftnas.search.nsga.archive import Archive, Values
 from shiftnas.search.nsga.objectives import Budget, Measure, Scorer
+from shiftnas.search.nsga.workers import WORKER_THREADS, RetryingPool
 from shiftnas.search.settings import SearchRayConfig
 
 _WORKER_SCORERS: dict[str, Scorer] = {}
 
 
+@contextmanager
+def worker_threads() -> Iterator[None]:
+    """Torch at `WORKER_THREADS` threads (as in every pool worker and Ray actor), restored
+    after: a float score depends on how many threads split its sums."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(WORKER_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _init_worker(measures: Sequence[Measure]) -> None:
-    torch.set_num_threads(1)
+    torch.set_num_threads(WORKER_THREADS)
     _WORKER_SCORERS.clear()
     _WORKER_SCORERS.update({m.name: m.make() for m in measures})
 
@@ -64,7 +76,7 @@ class Engine:
         self.pooled = [m for m in self.measures if m.cost == "expensive" and not m.serial]
         self.serial = [m for m in self.measures if m.cost == "expensive" and m.serial]
         self._scorers: dict[str, Scorer] = {}
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: RetryingPool | None = None
         self.ray = ray
         self._ray_executor: Any = None
         if ray is not None:
@@ -78,7 +90,7 @@ class Engine:
 
     def __exit__(self, *exc: Any) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
         if self._ray_executor is not None:
             self._ray_executor.close()
@@ -89,15 +101,10 @@ class Engine:
             self._scorers[measure.name] = measure.make()
         return self._scorers[measure.name]
 
-    def pool(self) -> ProcessPoolExecutor:
-        # fork: the scorers' factories (closures over a supernet, a dataset) need no pickling
+    def pool(self) -> RetryingPool:
+        """The worker processes; a dead one is replaced (`search.nsga.workers`)."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(self.pooled,),
-            )
+            self._pool = RetryingPool(self.workers, _init_worker, (self.pooled,))
         return self._pool
 
     def ray_executor(self) -> Any:
@@ -152,8 +159,12 @@ class Engine:
         if self.ray is not None:
             return self.ray_executor().map(archs)
         if self.workers <= 1:
-            return ({m.name: float(self.scorer(m)([a])[0]) for m in self.pooled} for a in archs)
+            return (self._in_process(a) for a in archs)
         return self.pool().map(_score_in_worker, archs)
+
+    def _in_process(self, arch: Arch) -> dict[str, float]:
+        with worker_threads():  # the threads of a pool worker: the same scores for any workers
+            return {m.name: float(self.scorer(m)([arch])[0]) for m in self.pooled}
 
     def _serial(self, arch: Arch) -> dict[str, float]:
         if self.ray is not None:

@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from shiftnas.arch import Arch, input_shape
 from shiftnas.errors import ShiftnasError
 from shiftnas.search.space import SearchSpace
 
 Scorer = Callable[[Sequence[Arch]], list[float]]
-Cost = Literal["cheap", "expensive"]
+# how dear a measure is to compute: cheap ones first, then the expensive ones for survivors
+MeasureCost = Literal["cheap", "expensive"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Measure:
     only the Ray executor pickles `make` and what it holds, once, into Ray's object store."""
 
     name: str
-    cost: Cost
+    cost: MeasureCost
     make: Callable[[], Scorer]
     serial: bool = False
     bounds: tuple[float, float] | None = None  # hypervolume normalisation; None: default rule
@@ -43,10 +46,32 @@ class Measure:
 
 @dataclass(frozen=True)
 class Budget:
-    """A constraint `measure <= limit`, handed to pymoo as `G = value - limit <= 0`."""
+    """A constraint `measure <= limit`, handed to pymoo as `G = (value - limit) / |limit| <= 0`.
+
+    Relative to the limit (pymoo's constraint-handling guide): pymoo sums the positive `G` of a
+    network into one violation, so raw units would let the largest unit decide (1,000,050
+    params over a 1e6 budget, 0.005% over, would count 10 times more than 10 ms over a 5 ms
+    budget, 100% over). A limit of 0 has no scale: its `G` stays `value - limit`.
+    """
 
     measure: Measure
     limit: float
+
+    def violation(self, value: float | None) -> float:
+        """`G` of one network: > 0 by the fraction of the limit it is over (0.5: 50% over),
+        <= 0 when met. None (not measured: another budget already failed) adds nothing."""
+        if value is None:
+            return 0.0
+        scale = abs(self.limit) if self.limit != 0 else 1.0
+        return (value - self.limit) / scale
+
+
+def constraint_matrix(
+    values: Sequence[dict[str, float | None]], budgets: Sequence[Budget]
+) -> np.ndarray:
+    """pymoo's `G` `(networks, budgets)`: each budget's `violation`, unitless."""
+    rows = [[b.violation(v[b.measure.name]) for b in budgets] for v in values]
+    return np.array(rows, dtype=float).reshape(len(values), len(budgets))
 
 
 def check_not_blind(
@@ -123,6 +148,8 @@ def macs_measure(space: SearchSpace) -> Measure:
     return Measure("macs", "cheap", make)
 
 
-def scorer_measure(name: str, make: Callable[[], Scorer], cost: Cost = "expensive") -> Measure:
+def scorer_measure(
+    name: str, make: Callable[[], Scorer], cost: MeasureCost = "expensive"
+) -> Measure:
     """Wrap any `archs -> scores` factory (an evaluator's `evaluate`) as a measure."""
     return Measure(name, cost, make)

@@ -24,6 +24,7 @@ import torch
 from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
 from shiftnas.search.nsga.objectives import Measure
+from shiftnas.search.nsga.workers import WORKER_RETRIES, WORKER_THREADS, ray_death_error
 from shiftnas.search.settings import SearchRayConfig
 
 LATENCY_RESOURCE = "latency_host"
@@ -95,13 +96,18 @@ class RayExecutor:
                     "(ray start --address HEAD:6379)"
                 )
             measures = ray.put(list(pooled))
+            # a killed actor restarts (its scorers built again) and its tasks are retried
+            # `WORKER_RETRIES` times before the search stops (`workers.ray_death_error`)
+            restart = {"max_restarts": WORKER_RETRIES, "max_task_retries": WORKER_RETRIES}
             self._pooled = [
-                actor.options(num_cpus=1).remote(measures, 1) for _ in range(min(workers, cpus))
+                actor.options(num_cpus=1, **restart).remote(measures, WORKER_THREADS)
+                for _ in range(min(workers, cpus))
             ]
         if serial:
-            self._latency = actor.options(num_cpus=0, resources={LATENCY_RESOURCE: 1}).remote(
-                list(serial), None
-            )
+            restart = {"max_restarts": WORKER_RETRIES, "max_task_retries": WORKER_RETRIES}
+            self._latency = actor.options(
+                num_cpus=0, resources={LATENCY_RESOURCE: 1}, **restart
+            ).remote(list(serial), None)
 
     def _connect(self, settings: SearchRayConfig, workers: int) -> None:
         ray = self._ray
@@ -130,12 +136,26 @@ class RayExecutor:
         if not archs:
             return iter([])
         pool = ActorPool(self._pooled)
-        return pool.map(lambda actor, arch: actor.score.remote(arch), list(archs))
+        return self._dying(pool.map(lambda actor, arch: actor.score.remote(arch), list(archs)))
+
+    def _dying(self, results: Iterator[dict[str, float]]) -> Iterator[dict[str, float]]:
+        """`results`, with an actor that died after its restarts as `ray_death_error`."""
+        from ray.exceptions import OutOfMemoryError, RayActorError
+
+        try:
+            yield from results
+        except (RayActorError, OutOfMemoryError) as err:
+            raise ray_death_error(err) from None
 
     def serial(self, arch: Arch) -> dict[str, float]:
         """The serial measures of one network, on the latency host."""
+        from ray.exceptions import OutOfMemoryError, RayActorError
+
         assert self._latency is not None
-        return self._ray.get(self._latency.score.remote(arch))
+        try:
+            return self._ray.get(self._latency.score.remote(arch))
+        except (RayActorError, OutOfMemoryError) as err:
+            raise ray_death_error(err) from None
 
     def close(self) -> None:
         """Stop the actors, and the local cluster when this executor started it."""

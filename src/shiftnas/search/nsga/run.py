@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 from pymoo.core.callback import Callback
@@ -46,6 +46,7 @@ from shiftnas.search.nsga.objectives import (
     Measure,
     check_not_blind,
     check_some_feasible,
+    constraint_matrix,
 )
 from shiftnas.search.nsga.report import plot_pareto, write_pareto_json
 from shiftnas.search.nsga.seeding import spread_genomes
@@ -53,15 +54,25 @@ from shiftnas.search.settings import SearchConfig
 from shiftnas.search.space import SearchSpace
 
 
-class Tracker(Protocol):
-    """Where per-generation metrics go besides `metrics.jsonl` (MLflow, in the pipeline)."""
+class MetricsSink(Protocol):
+    """Where per-generation metrics go besides `metrics.jsonl`: in the pipeline, its
+    `shiftnas.tracking.Tracker` (MLflow), of which this is the one method a search needs."""
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None: ...
 
 
+class FrontMember(TypedDict):
+    """One network of the Pareto front, as `search/pareto.json` stores it."""
+
+    id: str  # the canonical architecture's id (12 hex digits)
+    arch: dict[str, Any]  # `Arch.to_json()`: {space, genome}
+    string: str  # the space's string form of the genome
+    objectives: dict[str, float]  # each search objective's value, all minimised
+
+
 @dataclass(frozen=True)
 class SearchResult:
-    front: list[dict[str, Any]]  # id, arch, string, objectives of each front network
+    front: list[FrontMember]
     objectives: list[str]
     generations: int
     evaluations: int  # distinct networks in the archive
@@ -73,7 +84,7 @@ class SearchResult:
 class GenerationLogger(Callback):
     """pymoo's per-generation hook: writes the metrics line and forwards it to a tracker."""
 
-    def __init__(self, path: Path, names: list[str], tracker: Tracker | None) -> None:
+    def __init__(self, path: Path, names: list[str], tracker: MetricsSink | None) -> None:
         super().__init__()
         self.path, self.names, self.tracker = path, names, tracker
         self.last: dict[str, Any] = {}
@@ -101,7 +112,7 @@ def run_search(
     seed: int,
     budgets: Sequence[Budget] = (),
     progress: bool = True,
-    tracker: Tracker | None = None,
+    tracker: MetricsSink | None = None,
 ) -> SearchResult:
     """Run (or resume) NSGA-II minimising `objectives` subject to `budgets`."""
     out_dir = Path(out_dir)
@@ -109,9 +120,11 @@ def run_search(
     measures = list(objectives) + _extra_measures(objectives, budgets)
     bind_run_folder(out_dir / "settings.json", space, names, budgets, settings, seed)
     archive = Archive(out_dir / "archive.jsonl")
-    state = load_state(out_dir / "checkpoint.pkl") or _new_state(
-        space, objectives, budgets, settings, seed
-    )
+    state = load_state(out_dir / "checkpoint.pkl")
+    if state is None:
+        state = _new_state(space, objectives, budgets, settings, seed)
+    else:
+        _rescale_population(state, archive, budgets)
     # `generations` may change between calls (extend a finished search, or stop a long one at
     # the generation reached): the state after generation g never depends on the target
     state.algorithm.termination = get_termination("n_gen", settings.generations)
@@ -197,14 +210,22 @@ def _objective_matrix(values: list[Values], names: list[str]) -> np.ndarray:
 
 
 def _constraint_matrix(values: list[Values], budgets: Sequence[Budget]) -> np.ndarray:
-    # unknown (skipped) values add no violation: another budget already makes it infeasible
-    return np.array(
-        [
-            [0.0 if v[b.measure.name] is None else v[b.measure.name] - b.limit for b in budgets]
-            for v in values
-        ],
-        float,
-    )
+    # relative to each limit (`Budget.violation`); unknown (skipped) values add no violation
+    return constraint_matrix(values, budgets)
+
+
+def _rescale_population(state: SearchState, archive: Archive, budgets: Sequence[Budget]) -> None:
+    """Recompute the checkpointed population's `G` from the archive, so a search checkpointed
+    by a version that used raw units goes on with every violation on the same scale."""
+    pop = state.algorithm.pop
+    if not budgets or pop is None or not len(pop):
+        return
+    archs = state.algorithm.problem.archs(pop.get("X"))
+    if not all(a.id in archive for a in archs):
+        return
+    G = _constraint_matrix([archive.values(a.id) for a in archs], budgets)
+    for individual, g in zip(pop, G, strict=True):
+        individual.G, individual.CV = g, None  # CV is computed again from G when read
 
 
 def _trim_metrics(path: Path, generations: int) -> None:

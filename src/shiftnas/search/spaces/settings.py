@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -21,11 +21,11 @@ def with_overrides(
     """`settings` (or the defaults of `cls`) with `overrides` applied and validated again.
 
     Raises pydantic.ValidationError when an override is out of range or unknown."""
-    if settings is None and not overrides:
-        return cls()
+    if settings is None:
+        return cls(**overrides)  # presets that depend on an override (mbv3's input_size) apply
     if not overrides:
-        return settings  # type: ignore[return-value]
-    base = (settings or cls()).model_dump()
+        return settings
+    base = settings.model_dump()
     return cls(**{**base, **overrides})
 
 
@@ -35,24 +35,33 @@ class LayerSetting(BaseModel):
     stride: int = Field(ge=1, le=2)
 
 
+# (channels, stride) for 32x32 inputs: three subsamplings leave a 4x4 map for the head.
+# Random subnets then have 0.5-1.1M parameters (median 0.86M) and 38-63M MACs (5-95%).
+_PLAN_32 = [(16, 1), (24, 1), (24, 1), (32, 2), (32, 1), (32, 1), (64, 2), (64, 1), (64, 1),
+            (96, 1), (96, 1), (128, 2)]  # fmt: skip
+# MobileNetV3-Large's stages at 224 px: stem stride 2, then 16 s1, 24 s2, 40 s2, 80 s2, 112 s1,
+# 160 s2: a 7x7 map (stride 32) for the head; 128 px the same (4x4).
+_PLAN_224 = [(16, 1), (24, 2), (24, 1), (40, 2), (40, 1), (40, 1), (80, 2), (80, 1), (80, 1),
+             (112, 1), (112, 1), (160, 2), (160, 1)]  # fmt: skip
+# input size -> (stem stride, plan): the largest preset not above the input size applies, so
+# below 64 px the 32 px skeleton (as before presets existed); 64 px: 4x4, 96 px: 6x6 for the head.
+MBV3_PRESETS: dict[int, tuple[int, list[tuple[int, int]]]] = {
+    32: (1, _PLAN_32),
+    64: (2, _PLAN_32),
+    96: (2, _PLAN_32),
+    128: (2, _PLAN_224),
+    224: (2, _PLAN_224),
+}
+
+
+def mbv3_preset(input_size: int) -> tuple[int, list[tuple[int, int]]]:
+    """`(stem stride, [(channels, stride)])` of the preset for `input_size` px."""
+    fitting = [s for s in MBV3_PRESETS if s <= input_size] or [32]
+    return MBV3_PRESETS[max(fitting)]
+
+
 def _default_layers() -> list[LayerSetting]:
-    # (channels, stride) for 32x32 inputs: three subsamplings leave a 4x4 map for the head.
-    # Random subnets then have 0.5-1.1M parameters (median 0.86M) and 38-63M MACs (5-95%).
-    plan = [
-        (16, 1),
-        (24, 1),
-        (24, 1),
-        (32, 2),
-        (32, 1),
-        (32, 1),
-        (64, 2),
-        (64, 1),
-        (64, 1),
-        (96, 1),
-        (96, 1),
-        (128, 2),
-    ]
-    return [LayerSetting(channels=c, stride=s) for c, s in plan]
+    return [LayerSetting(channels=c, stride=s) for c, s in _PLAN_32]
 
 
 class Mbv3Settings(BaseModel):
@@ -68,6 +77,20 @@ class Mbv3Settings(BaseModel):
     layers: list[LayerSetting] = Field(default_factory=_default_layers, min_length=1)
     head_channels: int = Field(default=512, gt=0, le=8192)
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_for_the_input_size(cls, data: Any) -> Any:
+        """Without `layers`, the preset of `input_size` (`MBV3_PRESETS`) gives the layers and,
+        unless set, the stem's stride."""
+        if not isinstance(data, dict) or "layers" in data:
+            return data
+        size = data.get("input_size", 32)
+        if not isinstance(size, int) or size < 8:
+            return data  # the field's own check says what is wrong
+        stem, plan = mbv3_preset(size)
+        layers = [{"channels": c, "stride": s} for c, s in plan]
+        return {"stem_stride": stem, **data, "layers": layers}
 
 
 class Nb201Settings(BaseModel):

@@ -1,6 +1,9 @@
-"""One registry of named entries: search spaces, evaluators (estimators), latency backends.
+"""One name table of constructors: search spaces, estimators, latency backends, objectives.
 
-    SPACES = Registry("search space", modules=["shiftnas.search.spaces.mbv3", ...])
+Named `names` and `NameTable` (not "registry") so that "registry" means one thing in shiftnas:
+MLflow's model registry (`shiftnas.tracking`, the config's `registry:` section).
+
+    SPACES = NameTable("search space", modules=["shiftnas.search.spaces.mbv3", ...])
 
     @SPACES.register("mbv3")
     def mbv3(settings=None, **overrides): ...
@@ -22,7 +25,7 @@ from shiftnas.errors import ShiftnasError
 T = TypeVar("T")
 
 
-class Registry(Generic[T]):
+class NameTable(Generic[T]):
     """Entries of one kind by name; `kind` names them in messages ("search space")."""
 
     def __init__(self, kind: str, modules: Iterable[str] = ()) -> None:

@@ -1,0 +1,205 @@
+"""NSGA-II on NAS-Bench-Macro (inherited error, MACs) beside an equal-budget random search,
+both judged against the benchmark's whole truth.
+
+    .venv/bin/python benchmarks/nbmacro_search.py --supernet DIR/checkpoint.pt [--seeds 0 1 2]
+        [--population 20 --generations 20] [--work DIR] [--report-only]
+
+Truth: NAS-Bench-Macro (Su et al., CVPR 2021, arXiv:2103.11922; Apache-2.0, from the public
+repository xiusu/NAS-Bench-Macro; `../shared/benchmarks/nas-bench-macro/`), the mean test accuracy
+of each of its 3,969 distinct networks after three 50-epoch trainings.
+Per seed: (1) shiftnas's NSGA-II (`run_search`, novel offspring: each generation brings
+`population` unseen networks, so population x generations = at most 400 evaluations, 10% of
+the space) minimising the inherited error on the fair supernet `--supernet` (BN recalibrated as
+in `nbmacro_supernet_ranking.py`, whose settings file it reads) and fvcore MACs; the found front
+is the non-dominated set of everything it evaluated, in its own (estimated) objectives.
+(2) Random search: as many distinct networks drawn with the space's sampler, scored the same
+way, its estimated front kept. Both fronts are then judged in (true test error %, MACs M): the
+hypervolume ratio to the true front's (reference point 10% beyond the true front's worst error
+and worst MACs) and IGD to the true front (both axes divided by the reference point).
+Inherited scores are cached in `--work/scores/<supernet folder>.jsonl`, the ranking benchmark's
+cache, so no network is scored twice; a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _machine import machine_info  # noqa: E402
+from nbmacro_supernet_ranking import BENCH, CIFAR, data_splits, scored, truth  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "nbmacro_search.json"
+
+
+class TrueFront:
+    """True (error %, MACs M) of every canonical network, its Pareto front and reference."""
+
+    def __init__(self) -> None:
+        from shiftnas.search.nsga.metrics import front_indices
+
+        raw = json.loads(BENCH.read_text())
+        self.acc = truth()
+        self.macs = {g: raw[g]["flops"] / 1e6 for g in self.acc}
+        keys = list(self.acc)
+        points = self.points(keys)
+        self.front = [keys[k] for k in front_indices(points, np.ones(len(keys), bool))]
+        self.reference = 1.1 * self.points(self.front).max(axis=0)
+
+    def points(self, keys: list[str]) -> np.ndarray:
+        return np.array([[100.0 - self.acc[k], self.macs[k]] for k in keys], float).reshape(-1, 2)
+
+    def hypervolume(self, keys: list[str]) -> float:
+        from pymoo.indicators.hv import HV
+
+        points = self.points(keys)
+        inside = points[np.all(points <= self.reference, axis=1)]
+        return float(HV(ref_point=self.reference)(inside)) if len(inside) else 0.0
+
+    def judge(self, keys: list[str]) -> dict[str, Any]:
+        from pymoo.indicators.igd import IGD
+
+        igd = IGD(self.points(self.front) / self.reference)(self.points(keys) / self.reference)
+        return {
+            "hypervolume_ratio": round(self.hypervolume(keys) / self.hypervolume(self.front), 4),
+            "igd": round(float(igd), 5),
+            "true_front_members_found": len(set(keys) & set(self.front)),
+        }
+
+
+def inherited_measure(space: Any, args: Any) -> Any:
+    """The search's `error`: 1 - inherited accuracy, through the shared score cache."""
+    from shiftnas.search.nsga import Measure
+
+    cache = args.work / "scores" / f"{args.supernet.parent.name}.jsonl"
+
+    def make():  # type: ignore[no-untyped-def]
+        import torch
+
+        from shiftnas.search.evaluators import InheritedEvaluator
+        from shiftnas.search.supernet import load_supernet
+
+        torch.set_num_threads(1)
+        evaluator = InheritedEvaluator(
+            load_supernet(space, args.supernet), data_splits(args), args.bn_batches,
+            batch_size=128,
+        )  # fmt: skip
+
+        def score(archs):  # type: ignore[no-untyped-def]
+            done, out = scored(cache), []
+            for arch in archs:
+                key = space.to_string(space.canonical(arch))
+                if key not in done:
+                    done[key] = round(1.0 - evaluator.error(arch), 5)
+                    with cache.open("a") as f:
+                        f.write(json.dumps({"arch": key, "value": done[key]}) + "\n")
+                out.append(1.0 - done[key])
+            return out
+
+        return score
+
+    return Measure("error", "expensive", make, bounds=(0.0, 1.0))
+
+
+def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any]:
+    from shiftnas.search.nsga import macs_measure, run_search
+    from shiftnas.search.nsga.archive import Archive
+    from shiftnas.search.settings import SearchConfig, SearchObjectiveConfig
+
+    folder = args.work / "search" / f"seed-{seed}"
+    measures = [inherited_measure(space, args), macs_measure(space)]
+    settings = SearchConfig(
+        population=args.population, generations=args.generations, novel_offspring=True,
+        mutation_eta=args.mutation_eta,
+        objectives=[SearchObjectiveConfig(name="error", bounds=(0.0, 1.0)),
+                    SearchObjectiveConfig(name="macs")],
+    )  # fmt: skip
+    started = time.time()
+    if not args.report_only:
+        run_search(space, measures, settings, folder / "search", seed, progress=True)
+    found = Archive(folder / "search" / "archive.jsonl").all()
+    search_seconds = time.time() - started
+    # random: the same number of distinct networks from the space's sampler, scored the same way
+    rng, picked = np.random.default_rng(seed + 31_000), {}
+    while len(picked) < len(found):
+        arch = space.sample(rng)
+        picked.setdefault(space.to_string(arch), arch)
+    started = time.time()
+    score = measures[0].make() if not args.report_only else None
+    cache = scored(args.work / "scores" / f"{args.supernet.parent.name}.jsonl")
+    errors = score(list(picked.values())) if score else [1.0 - cache[k] for k in picked]
+    random_seconds = time.time() - started
+    est = {r["string"]: r["objectives"]["error"] for r in found}
+    fronts = {
+        "search": _front(est, true),
+        "random": _front(dict(zip(picked, errors, strict=True)), true),
+    }
+    return {
+        "seed": seed, "evaluations": len(found), "random_evaluations": len(picked),
+        "wall_seconds": round(search_seconds, 1), "random_wall_seconds": round(random_seconds, 1),
+        "front": [{"arch": k, "estimated_error": round(est[k], 5), "macs": true.macs[k] * 1e6,
+                   "true_acc": true.acc[k]} for k in fronts["search"]],
+        "random_front": [{"arch": k, "macs": true.macs[k] * 1e6, "true_acc": true.acc[k]}
+                         for k in fronts["random"]],
+        "judged": {name: true.judge(keys) for name, keys in fronts.items()},
+    }  # fmt: skip
+
+
+def _front(estimated: dict[str, float], true: TrueFront) -> list[str]:
+    """Non-dominated networks in (estimated error, MACs), sorted by MACs."""
+    from shiftnas.search.nsga.metrics import front_indices
+
+    keys = list(estimated)
+    F = np.array([[estimated[k], true.macs[k]] for k in keys], float)
+    return sorted((keys[i] for i in front_indices(F, np.ones(len(keys), bool))),
+                  key=lambda k: true.macs[k])  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--supernet", type=Path, required=True, help="the fair supernet checkpoint")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--population", type=int, default=20)
+    p.add_argument("--generations", type=int, default=20)
+    p.add_argument("--mutation-eta", type=float, default=10.0)
+    p.add_argument("--work", type=Path, required=True, help="the ranking benchmark's --work")
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--report-only", action="store_true")
+    args = p.parse_args()
+    if not BENCH.exists() or not CIFAR.is_dir() or not args.supernet.is_file():
+        p.exit(2, f"needs {BENCH}, {CIFAR} and --supernet {args.supernet}\n")
+    saved = json.loads((args.work / "settings.json").read_text())  # the ranking's data settings
+    for key in ("train_images", "val_images", "bn_batches"):
+        setattr(args, key, saved[key])
+    from shiftnas.search import get_space
+
+    space, true = get_space("nbmacro"), TrueFront()
+    runs = [one_seed(args, space, true, s) for s in args.seeds]
+    result = {
+        "benchmark": "nbmacro_search", "supernet": str(args.supernet),
+        "settings": {"population": args.population, "generations": args.generations,
+                     "mutation_eta": args.mutation_eta, "novel_offspring": True, **saved},
+        "true_front": [{"arch": k, "macs": true.macs[k] * 1e6, "true_acc": true.acc[k]}
+                       for k in true.front],
+        "reference_point_error_pct_macs_m": true.reference.round(4).tolist(),
+        "runs": runs, "machine": machine_info(),
+    }  # fmt: skip
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    for run in runs:
+        j = run["judged"]
+        s, r = j["search"], j["random"]
+        print(f"seed {run['seed']}: {run['evaluations']} networks; HV ratio search "
+              f"{s['hypervolume_ratio']:.4f} random {r['hypervolume_ratio']:.4f}; "
+              f"IGD {s['igd']:.4f} / {r['igd']:.4f}")  # fmt: skip
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

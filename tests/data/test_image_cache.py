@@ -133,3 +133,34 @@ def test_a_decode_killed_with_sigkill_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_module, "_decode_chunk", real)
     fresh = decode_to_cache(tmp_path / "fresh", paths, spec, shape, workers=1, progress=False)
     assert np.array_equal(resumed.images, fresh.images)
+
+
+def _decode_in_child(args):
+    folder, paths = args
+    spec, shape = DecodeSpec("stretch", 16, 3), (3, 16, 16)
+    images = decode_to_cache(folder, paths, spec, shape, workers=1, progress=False)
+    return np.asarray(images.images).copy()
+
+
+def test_two_processes_decoding_one_entry_wait_for_each_other(tmp_path):
+    """Two processes starting the same entry at once (two search workers, two torchrun ranks)
+    used to truncate each other's file (posix_fallocate: EINVAL). Now a second process waits
+    while one decodes (here: while this test holds the entry's lock), then reads the same
+    images as a decode of its own."""
+    import multiprocessing
+    import time
+
+    from filelock import FileLock
+
+    paths = _paths(tmp_path, 20)
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        with FileLock(str(folder / "decode.lock")):
+            pending = pool.apply_async(_decode_in_child, ((folder, paths),))
+            time.sleep(1.5)
+            assert not (folder / "images.npy").exists() and not pending.ready()
+        waited = pending.get(timeout=120)
+    alone = _decode_in_child((tmp_path / "alone", paths))
+    assert np.array_equal(waited, alone)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from shiftnas.data.decode import UnreadableImage, decode_image
 from shiftnas.files import append_jsonl, read_jsonl, write_json_atomic
@@ -107,6 +108,16 @@ def decode_to_cache(
     """Decode `sources` (paths, or indices that `load` turns into PIL images in this process)
     into `folder/images.npy`, resuming a killed decode; returns the complete entry."""
     folder.mkdir(parents=True, exist_ok=True)
+    # one process decodes an entry at a time: search workers, torchrun ranks or two runs that
+    # share a cache folder wait for it, then read the finished entry
+    with FileLock(str(folder / "decode.lock")):
+        return _decode_locked(folder, sources, spec, shape, workers, progress, description, load)
+
+
+def _decode_locked(
+    folder: Path, sources: Sequence[Any], spec: DecodeSpec, shape: tuple[int, int, int],
+    workers: int, progress: bool, description: str, load: Callable[[int], Any] | None,
+) -> CachedImages:  # fmt: skip
     npy, done_path, bad_path = folder / "images.npy", folder / "done.npy", folder / "bad.jsonl"
     n, chunks = len(sources), -(-len(sources) // CHUNK)
     if not (folder / "meta.json").exists():

@@ -76,6 +76,7 @@ class RayExecutor:
         self._started = False
         self._pooled: list[Any] = []
         self._latency: Any = None
+        self._measures_ref: Any = None
         if not ray.is_initialized():
             self._connect(settings, workers)
         if serial and ray.cluster_resources().get(LATENCY_RESOURCE, 0) < 1:
@@ -96,6 +97,9 @@ class RayExecutor:
                     "(ray start --address HEAD:6379)"
                 )
             measures = ray.put(list(pooled))
+            # held for the executor's life: a restarted actor runs its constructor again and
+            # needs this object; dropped, Ray's reference counting deletes it first
+            self._measures_ref = measures
             # a killed actor restarts (its scorers built again) and its tasks are retried
             # `WORKER_RETRIES` times before the search stops (`workers.ray_death_error`)
             restart = {"max_restarts": WORKER_RETRIES, "max_task_retries": WORKER_RETRIES}
@@ -162,7 +166,7 @@ class RayExecutor:
         for actor in [*self._pooled, self._latency]:
             if actor is not None:
                 self._ray.kill(actor)
-        self._pooled, self._latency = [], None
+        self._pooled, self._latency, self._measures_ref = [], None, None
         if self._started:
             self._ray.shutdown()
             self._started = False

@@ -26,6 +26,16 @@ class LayerSpec:
     num_choices: int
 
 
+def describe_layers(specs: tuple[LayerSpec, ...]) -> list[dict[str, int]]:
+    """The skeleton's layers as `shiftnas space describe` prints them (channels, stride, input
+    side in pixels), one dict a layer."""
+    return [
+        {"layer": s.index, "in": s.in_channels, "out": s.out_channels, "stride": s.stride,
+         "input_size": s.input_size}
+        for s in specs
+    ]  # fmt: skip
+
+
 # What a space can serve beyond the `SearchSpace` protocol; a space lists its own in the class
 # attribute `capabilities`, and the pipeline refuses a stage that needs one the space lacks.
 CAPABILITIES: dict[str, str] = {

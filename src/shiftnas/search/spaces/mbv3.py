@@ -10,7 +10,7 @@ from torch import nn
 
 from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.space import LayerSpec, check_genome, register_space
+from shiftnas.search.space import LayerSpec, check_genome, describe_layers, register_space
 from shiftnas.search.spaces.mbv3_blocks import CANDIDATES, CONV1X1, conv_bn_act, make_candidate
 from shiftnas.search.spaces.settings import Mbv3Settings, with_overrides
 
@@ -149,16 +149,7 @@ class Mbv3Space:
                 "input_size": self.settings.input_size,
                 "stem_channels": self.settings.stem_channels,
                 "stem_stride": self.settings.stem_stride,
-                "layers": [
-                    {
-                        "layer": s.index,
-                        "in": s.in_channels,
-                        "out": s.out_channels,
-                        "stride": s.stride,
-                        "input_size": s.input_size,
-                    }
-                    for s in self.layer_specs
-                ],
+                "layers": describe_layers(self.layer_specs),
                 "head_channels": self.settings.head_channels,
                 "num_classes": self.settings.num_classes,
             },

@@ -20,7 +20,7 @@ from torch import nn
 
 from shiftnas.arch import Arch
 from shiftnas.errors import ShiftnasError
-from shiftnas.search.space import LayerSpec, check_genome, register_space
+from shiftnas.search.space import LayerSpec, check_genome, describe_layers, register_space
 from shiftnas.search.spaces.settings import NbMacroSettings, with_overrides
 
 OPS = ("identity", "mb_k3_e3", "mb_k5_e6")  # gene -> op, the benchmark's digits 0, 1, 2
@@ -177,16 +177,7 @@ class NbMacroSpace:
             "skeleton": {
                 "input_size": self.settings.input_size,
                 "stem_channels": self.settings.stem_channels,
-                "layers": [
-                    {
-                        "layer": s.index,
-                        "in": s.in_channels,
-                        "out": s.out_channels,
-                        "stride": s.stride,
-                        "input_size": s.input_size,
-                    }
-                    for s in self.layer_specs
-                ],
+                "layers": describe_layers(self.layer_specs),
                 "head_channels": self.settings.head_channels,
                 "num_classes": self.settings.num_classes,
             },

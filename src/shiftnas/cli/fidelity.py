@@ -83,7 +83,8 @@ def fidelity_command(
     else:
         assert run_dir is not None
         name, lower = "search archive", archive_scores(run_dir, measured.space)
-    lower = {k: v for k, v in lower.items() if k in set(keys) or scores is not None}
+    wanted = set(keys)
+    lower = {k: v for k, v in lower.items() if k in wanted or scores is not None}
     shared = sorted(set(lower) & set(measured.accuracy))
     better = {name: {k: -lower[k] for k in shared}}
     for base in BASELINES:

@@ -84,6 +84,7 @@ DEFAULT_PLAN = ",".join([  # the cheapest, most telling first: every phase resum
     "tune:rwe_s8_g1_bntrain:48", "tune:rwe_s8_bntrain:48", "tune:rwe_s8_g1_last:48",
     "tune:rwe:16", "synflow:1000", *(f"{e}:256" for e in CHEAP), "tune:rwe_s8_n4k:64",
     *(f"{e}:512" for e in CHEAP), *(f"{e}:1000" for e in CHEAP),
+    "ref:rwe:48", "ref:jacob_cov:48", "rwe:512", "rwe:1000",  # + default_nb201 on 1,000
 ])  # fmt: skip
 
 

@@ -1,7 +1,8 @@
-"""NSGA-II on NAS-Bench-Macro (inherited error, MACs) beside an equal-budget random search,
+"""NSGA-II on NAS-Bench-Macro (estimated error, MACs) beside an equal-budget random search,
 both judged against the benchmark's whole truth.
 
-    .venv/bin/python benchmarks/nbmacro_search.py --supernet DIR/checkpoint.pt [--seeds 0 1 2]
+    .venv/bin/python benchmarks/nbmacro_search.py [--estimator inherited --supernet CKPT |
+        --estimator naswot | --estimator oracle] [--seeds 0 1 2]
         [--population 20 --generations 20] [--work DIR] [--report-only]
 
 Truth: NAS-Bench-Macro (Su et al., CVPR 2021, arXiv:2103.11922; Apache-2.0, from the public
@@ -9,15 +10,20 @@ repository xiusu/NAS-Bench-Macro; `../shared/benchmarks/nas-bench-macro/`), the 
 of each of its 3,969 distinct networks after three 50-epoch trainings.
 Per seed: (1) shiftnas's NSGA-II (`run_search`, novel offspring: each generation brings
 `population` unseen networks, so population x generations = at most 400 evaluations, 10% of
-the space) minimising the inherited error on the fair supernet `--supernet` (BN recalibrated as
-in `nbmacro_supernet_ranking.py`, whose settings file it reads) and fvcore MACs; the found front
-is the non-dominated set of everything it evaluated, in its own (estimated) objectives.
+the space) minimising an estimated error and fvcore MACs; the found front is the non-dominated
+set of everything it evaluated, in its own (estimated) objectives. The error is
+- `inherited`: 1 - inherited accuracy on the supernet `--supernet` (BN recalibrated as in
+  `nbmacro_supernet_ranking.py`, whose settings file, beside the supernet's folder, it reads);
+- a training-free estimator (`naswot`, the product's default on this space, ...): its score as
+  `shiftnas eval` prints it, built as `nbmacro_estimators.py` builds it;
+- `oracle`: the benchmark's own test error, so NSGA-II's result with a perfect estimate.
 (2) Random search: as many distinct networks drawn with the space's sampler, scored the same
 way, its estimated front kept. Both fronts are then judged in (true test error %, MACs M): the
 hypervolume ratio to the true front's (reference point 10% beyond the true front's worst error
 and worst MACs) and IGD to the true front (both axes divided by the reference point).
-Inherited scores are cached in `--work/scores/<supernet folder>.jsonl`, the ranking benchmark's
-cache, so no network is scored twice; a killed run resumes.
+Scores are cached where the ranking and estimator benchmarks keep theirs (`scores/<supernet
+folder>.jsonl` beside the supernet, `runs/bench-nbmacro-estimators/scores.jsonl`), so no network
+is scored twice and a killed run resumes; `wall_seconds` therefore counts only new scores.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from _machine import machine_info  # noqa: E402
 from nbmacro_supernet_ranking import BENCH, CIFAR, data_splits, scored, truth  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "nbmacro_search.json"
+WORK = ROOT / "runs" / "bench-nbmacro-search"
 
 
 class TrueFront:
@@ -74,38 +81,89 @@ class TrueFront:
         }
 
 
-def inherited_measure(space: Any, args: Any) -> Any:
-    """The search's `error`: 1 - inherited accuracy, through the shared score cache."""
+class CachedScores:
+    """`archs -> scores` through a JSON-lines cache that other runs share: a network is computed
+    (by `compute`, built on the first miss only) once, ever; a killed run loses one line at most.
+    `read(path)` gives {genome: value}; `compute(genome)` the line to write; `value(line)` its
+    value."""
+
+    def __init__(self, space: Any, path: Path, build: Any, read: Any, value: Any) -> None:
+        self.space, self.path, self.build, self.read, self.value = space, path, build, read, value
+        self.compute: Any = None
+
+    def __call__(self, archs: list) -> list[float]:
+        done, out = self.read(self.path), []
+        for arch in archs:
+            key = self.space.to_string(self.space.canonical(arch))
+            if key not in done:
+                if self.compute is None:
+                    self.compute = self.build()
+                line = self.compute(key)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a") as f:
+                    f.write(json.dumps(line) + "\n")
+                done[key] = self.value(line)
+            out.append(done[key])
+        return out
+
+
+def error_measure(space: Any, args: Any) -> Any:
+    """The search's `error` (lower = predicted better): 1 - inherited accuracy on `--supernet`,
+    a training-free estimator's score as `shiftnas eval` prints it, or (`oracle`) the true test
+    error, the upper bound of what a perfect estimate would let NSGA-II find."""
     from shiftnas.search.nsga import Measure
 
-    cache = args.work / "scores" / f"{args.supernet.parent.name}.jsonl"
+    if args.estimator == "oracle":
+        acc = truth()
 
-    def make():  # type: ignore[no-untyped-def]
-        import torch
+        def make_oracle():  # type: ignore[no-untyped-def]
+            return lambda archs: [1.0 - acc[space.to_string(space.canonical(a))] / 100.0
+                                  for a in archs]  # fmt: skip
 
-        from shiftnas.search.evaluators import InheritedEvaluator
-        from shiftnas.search.supernet import load_supernet
+        return Measure("error", "cheap", make_oracle, bounds=(0.0, 1.0), fraction=True)
+    if args.estimator == "inherited":
+        cache = args.ranking_work / "scores" / f"{args.supernet.parent.name}.jsonl"
 
-        torch.set_num_threads(1)
-        evaluator = InheritedEvaluator(
-            load_supernet(space, args.supernet), data_splits(args), args.bn_batches,
-            batch_size=128,
+        def build_inherited():  # type: ignore[no-untyped-def]
+            import torch
+
+            from shiftnas.search.evaluators import InheritedEvaluator
+            from shiftnas.search.supernet import load_supernet
+
+            torch.set_num_threads(1)
+            evaluator = InheritedEvaluator(
+                load_supernet(space, args.supernet), data_splits(args), args.bn_batches,
+                batch_size=128,
+            )  # fmt: skip
+            return lambda key: {
+                "arch": key,
+                "value": round(1.0 - evaluator.error(space.from_string(key)), 5),
+            }
+
+        def make_inherited():  # type: ignore[no-untyped-def]
+            return CachedScores(space, cache, build_inherited,
+                                lambda path: {k: 1.0 - v for k, v in scored(path).items()},
+                                lambda line: 1.0 - line["value"])  # fmt: skip
+
+        return Measure("error", "expensive", make_inherited, bounds=(0.0, 1.0), fraction=True)
+    from nbmacro_estimators import WORK as ESTIMATOR_WORK
+    from nbmacro_estimators import Scorer, read_scores
+
+    est = args.estimator
+
+    def build_estimator():  # type: ignore[no-untyped-def]
+        scorer = Scorer()
+        return lambda key: scorer.score("nbmacro", est, key)
+
+    def make_estimator():  # type: ignore[no-untyped-def]
+        return CachedScores(
+            space, ESTIMATOR_WORK / "scores.jsonl", build_estimator,
+            lambda path: {g: r["score"] for (f, e, g), r in read_scores(path).items()
+                          if f == "nbmacro" and e == est},
+            lambda line: line["score"],
         )  # fmt: skip
 
-        def score(archs):  # type: ignore[no-untyped-def]
-            done, out = scored(cache), []
-            for arch in archs:
-                key = space.to_string(space.canonical(arch))
-                if key not in done:
-                    done[key] = round(1.0 - evaluator.error(arch), 5)
-                    with cache.open("a") as f:
-                        f.write(json.dumps({"arch": key, "value": done[key]}) + "\n")
-                out.append(1.0 - done[key])
-            return out
-
-        return score
-
-    return Measure("error", "expensive", make, bounds=(0.0, 1.0))
+    return Measure("error", "expensive", make_estimator, estimate=est)
 
 
 def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any]:
@@ -113,12 +171,12 @@ def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any
     from shiftnas.search.nsga.archive import Archive
     from shiftnas.search.settings import SearchConfig, SearchObjectiveConfig
 
-    folder = args.work / "search" / f"seed-{seed}"
-    measures = [inherited_measure(space, args), macs_measure(space)]
+    folder = args.work / "search" / f"{args.label}-seed-{seed}"
+    measures = [error_measure(space, args), macs_measure(space)]
     settings = SearchConfig(
         population=args.population, generations=args.generations, novel_offspring=True,
         mutation_eta=args.mutation_eta,
-        objectives=[SearchObjectiveConfig(name="error", bounds=(0.0, 1.0)),
+        objectives=[SearchObjectiveConfig(name="error", bounds=measures[0].bounds),
                     SearchObjectiveConfig(name="macs")],
     )  # fmt: skip
     started = time.time()
@@ -132,9 +190,7 @@ def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any
         arch = space.sample(rng)
         picked.setdefault(space.to_string(arch), arch)
     started = time.time()
-    score = measures[0].make() if not args.report_only else None
-    cache = scored(args.work / "scores" / f"{args.supernet.parent.name}.jsonl")
-    errors = score(list(picked.values())) if score else [1.0 - cache[k] for k in picked]
+    errors = measures[0].make()(list(picked.values()))  # cached: free after the first run
     random_seconds = time.time() - started
     est = {r["string"]: r["objectives"]["error"] for r in found}
     fronts = {
@@ -164,26 +220,41 @@ def _front(estimated: dict[str, float], true: TrueFront) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--supernet", type=Path, required=True, help="the fair supernet checkpoint")
+    p.add_argument("--estimator", default="inherited",
+                   help="inherited (needs --supernet), oracle (the true error) or a training-free "
+                        "estimator (naswot, synflow, ...)")  # fmt: skip
+    p.add_argument("--supernet", type=Path, help="a fair supernet checkpoint of the ranking run")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--population", type=int, default=20)
     p.add_argument("--generations", type=int, default=20)
     p.add_argument("--mutation-eta", type=float, default=10.0)
-    p.add_argument("--work", type=Path, required=True, help="the ranking benchmark's --work")
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--work", type=Path, default=WORK, help="search folders (resumable)")
+    p.add_argument("--out", type=Path, help="default: results/nbmacro_search[_ESTIMATOR].json")
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args()
-    if not BENCH.exists() or not CIFAR.is_dir() or not args.supernet.is_file():
-        p.exit(2, f"needs {BENCH}, {CIFAR} and --supernet {args.supernet}\n")
-    saved = json.loads((args.work / "settings.json").read_text())  # the ranking's data settings
-    for key in ("train_images", "val_images", "bn_batches"):
-        setattr(args, key, saved[key])
+    if not BENCH.exists() or not CIFAR.is_dir():
+        p.exit(2, f"needs {BENCH} and {CIFAR}: run beside ../shared\n")
+    saved: dict[str, Any] = {}
+    if args.estimator == "inherited":
+        if args.supernet is None or not args.supernet.is_file():
+            p.exit(2, f"--estimator inherited needs --supernet CHECKPOINT (got {args.supernet})\n")
+        # the ranking run's folder: its data settings and its inherited-score cache
+        args.ranking_work = args.supernet.parent.parent
+        saved = json.loads((args.ranking_work / "settings.json").read_text())
+        for key in ("train_images", "val_images", "bn_batches"):
+            setattr(args, key, saved[key])
+        args.label = args.supernet.parent.name
+    else:
+        args.label = args.estimator
+    suffix = "" if args.estimator == "inherited" else f"_{args.estimator}"
+    args.out = args.out or OUT.with_name(f"nbmacro_search{suffix}.json")
     from shiftnas.search import get_space
 
     space, true = get_space("nbmacro"), TrueFront()
     runs = [one_seed(args, space, true, s) for s in args.seeds]
     result = {
-        "benchmark": "nbmacro_search", "supernet": str(args.supernet),
+        "benchmark": "nbmacro_search", "estimator": args.estimator,
+        "supernet": args.supernet and str(args.supernet),
         "settings": {"population": args.population, "generations": args.generations,
                      "mutation_eta": args.mutation_eta, "novel_offspring": True, **saved},
         "true_front": [{"arch": k, "macs": true.macs[k] * 1e6, "true_acc": true.acc[k]}

@@ -1,7 +1,7 @@
 """Does a supernet rank NAS-Bench-Macro's networks like their full training does? Fair vs SPOS.
 
     .venv/bin/python benchmarks/nbmacro_supernet_ranking.py [--budgets 2 6] [--networks 1000]
-        [--small-networks 250] [--workers 2] [--work DIR] [--report-only]
+        [--small-networks 250] [--samplings fair spos] [--workers 2] [--work DIR] [--report-only]
 
 Ground truth: NAS-Bench-Macro (Su et al., CVPR 2021, arXiv:2103.11922; Apache-2.0, from the
 public repository xiusu/NAS-Bench-Macro; `../shared/benchmarks/nas-bench-macro/`): each of its
@@ -141,13 +141,22 @@ def score_job(sampling: str, budget: int, genomes: list[str], args: Any) -> str:
     return f"scored {len(genomes)} on {sampling}@{budget}ep ({seconds:.1f} CPU-s each)"
 
 
-def plan(args: Any, records: dict[str, dict]) -> list[tuple[str, int, list[str]]]:
+def plan(
+    args: Any, records: dict[str, dict], samplings: tuple[str, ...] | None = None
+) -> list[tuple[str, int, list[str]]]:
     """(sampling, budget, networks), the smallest budget first (an early look at the curve); the
-    largest budget scores `--networks` networks, the others every k-th of them."""
+    largest budget scores `--networks` networks (the smaller budgets' ones first, so a like-for-like
+    curve arrives early), the others every k-th of them."""
     big = stratified(records, args.networks)
     small = big[:: max(1, round(args.networks / args.small_networks))]
+    first = set(small)  # the largest budget scores the smaller budgets' networks first
+    big = small + [g for g in big if g not in first]
     budgets = sorted(args.budgets)
-    return [(s, b, big if b == budgets[-1] else small) for b in budgets for s in ("fair", "spos")]
+    return [
+        (s, b, big if b == budgets[-1] else small)
+        for b in budgets
+        for s in (samplings or args.samplings)
+    ]
 
 
 def run(args: Any, records: dict[str, dict]) -> None:
@@ -194,7 +203,7 @@ def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
         "macs": {g: float(records[g]["flops"]) for g in big},
         "params": {g: float(records[g]["params"]) for g in big},
     }
-    for sampling, budget, genomes in plan(args, records):
+    for sampling, budget, genomes in plan(args, records, ("fair", "spos")):
         have = scored(args.work / "scores" / f"{sampling}@{budget}ep.jsonl")
         if have:
             scores[f"{sampling}@{budget}ep"] = {g: have[g] for g in genomes if g in have}
@@ -212,7 +221,52 @@ def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
                 figures.setdefault(f"{base}_on_same_networks", {})[name] = rank_agreement(
                     mean_acc, same
                 ).kendall_tau
-    return {**figures, "scores": scores, "networks_planned": len(big), "paper": PAPER}
+    diagnostics = {name: diagnose(values, records) for name, values in scores.items()
+                   if name not in ("macs", "params") and len(values) >= 30}  # fmt: skip
+    return {**figures, "diagnostics": diagnostics, "scores": scores,
+            "networks_planned": len(big), "paper": PAPER}  # fmt: skip
+
+
+def diagnose(values: dict[str, float], records: dict[str, dict]) -> dict[str, Any]:
+    """Why a supernet ranks as it does, from its stored predictions alone (no new measurement):
+    - `by_macs_tercile`: its tau and MACs' tau within each third of the networks by MACs;
+    - `additive_fit_tau`: tau of a least-squares fit of its predictions on one-hot (layer, op)
+      features (17 numbers for 8 layers x 3 ops): the part of the prediction that each layer's
+      op explains on its own; the residual is path-specific, noise included, and
+      `residual_std_pct` is its size (accuracy points) beside the predictions' own spread;
+    - `non_identity_layers_tau`: the tau of counting a network's non-identity layers, a
+      no-cost baseline on this space."""
+    import numpy as np
+
+    from shiftnas.search.fidelity import rank_agreement
+
+    keys = sorted(values, key=lambda g: (records[g]["flops"], g))
+    acc = {g: float(records[g]["mean_acc"]) for g in keys}
+    out: dict[str, Any] = {"by_macs_tercile": []}
+    for third in np.array_split(np.array(keys), 3):
+        part = list(third)
+        out["by_macs_tercile"].append({
+            "macs_m": [round(records[part[0]]["flops"] / 1e6, 1),
+                       round(records[part[-1]]["flops"] / 1e6, 1)],
+            "kendall_tau": round(rank_agreement({g: acc[g] for g in part},
+                                                {g: values[g] for g in part}).kendall_tau, 4),
+            "macs_kendall_tau": round(rank_agreement(
+                {g: acc[g] for g in part},
+                {g: float(records[g]["flops"]) for g in part}).kendall_tau, 4),
+        })  # fmt: skip
+    onehot = np.array([[1.0] + [float(g[layer] == op) for layer in range(8) for op in "12"]
+                       for g in keys])  # fmt: skip
+    y = np.array([values[g] for g in keys]) * 100.0
+    coef, *_ = np.linalg.lstsq(onehot, y, rcond=None)
+    fit = np.round(onehot @ coef, 6)  # float noise must not break ties between equal sums
+    out["additive_fit_tau"] = round(
+        rank_agreement(acc, dict(zip(keys, fit.tolist(), strict=True))).kendall_tau, 4
+    )
+    out["prediction_std_pct"] = round(float(y.std()), 3)
+    out["residual_std_pct"] = round(float((y - fit).std()), 3)
+    depth = {g: float(8 - g.count("0")) for g in keys}
+    out["non_identity_layers_tau"] = round(rank_agreement(acc, depth).kendall_tau, 4)
+    return out
 
 
 def main() -> None:
@@ -224,6 +278,8 @@ def main() -> None:
     parser.add_argument("--val-images", type=int, default=1_000)
     parser.add_argument("--bn-batches", type=int, default=2)
     parser.add_argument("--lr", type=float, default=0.1)
+    both = ["fair", "spos"]
+    parser.add_argument("--samplings", nargs="+", choices=both, default=both)
     parser.add_argument("--workers", type=int, default=2, help="processes, one thread each")
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -237,8 +293,8 @@ def main() -> None:
                 if k not in ("report_only", "out", "work")}  # fmt: skip
     args.work.mkdir(parents=True, exist_ok=True)
     saved = args.work / "settings.json"
-    fixed = {k: v for k, v in settings.items() if k not in ("workers", "budgets", "networks",
-                                                              "small_networks")}  # fmt: skip
+    free = ("workers", "budgets", "networks", "small_networks", "samplings")
+    fixed = {k: v for k, v in settings.items() if k not in free}
     if saved.exists() and json.loads(saved.read_text()) != fixed:
         parser.exit(2, f"{args.work} holds supernets of other settings: pass the same or --work\n")
     saved.write_text(json.dumps(fixed) + "\n")

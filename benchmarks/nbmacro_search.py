@@ -1,8 +1,8 @@
 """NSGA-II on NAS-Bench-Macro (estimated error, MACs) beside an equal-budget random search,
 both judged against the benchmark's whole truth.
 
-    .venv/bin/python benchmarks/nbmacro_search.py [--estimator inherited --supernet CKPT |
-        --estimator naswot | --estimator oracle] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/nbmacro_search.py [--estimator inherited --supernet CKPT
+        [--surrogate additive] | --estimator naswot | --estimator oracle] [--seeds 0 1 2]
         [--population 20 --generations 20] [--work DIR] [--report-only]
 
 Truth: NAS-Bench-Macro (Su et al., CVPR 2021, arXiv:2103.11922; Apache-2.0, from the public
@@ -16,6 +16,10 @@ set of everything it evaluated, in its own (estimated) objectives. The error is
   `nbmacro_supernet_ranking.py`, whose settings file, beside the supernet's folder, it reads);
 - a training-free estimator (`naswot`, the product's default on this space, ...): its score as
   `shiftnas eval` prints it, built as `nbmacro_estimators.py` builds it;
+- `inherited --surrogate additive`: 1 - an additive (layer, op) least-squares fit of the
+  inherited accuracies already scored on that supernet (`nbmacro_supernet_ranking.py`'s networks,
+  stratified over MACs): those are its only supernet evaluations, and every network the search or
+  the random baseline asks for is read off the fit;
 - `oracle`: the benchmark's own test error, so NSGA-II's result with a perfect estimate.
 (2) Random search: as many distinct networks drawn with the space's sampler, scored the same
 way, its estimated front kept. Both fronts are then judged in (true test error %, MACs M): the
@@ -40,7 +44,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _machine import machine_info  # noqa: E402
-from nbmacro_supernet_ranking import BENCH, CIFAR, data_splits, scored, truth  # noqa: E402
+from nbmacro_supernet_ranking import (  # noqa: E402
+    BENCH,
+    CIFAR,
+    additive_model,
+    data_splits,
+    scored,
+    truth,
+)
 
 OUT = ROOT / "benchmarks" / "results" / "nbmacro_search.json"
 WORK = ROOT / "runs" / "bench-nbmacro-search"
@@ -140,6 +151,19 @@ def error_measure(space: Any, args: Any) -> Any:
                 "value": round(1.0 - evaluator.error(space.from_string(key)), 5),
             }
 
+        if args.surrogate == "additive":
+            fitted = scored(cache)
+            if len(fitted) < 50:
+                raise SystemExit(f"--surrogate additive needs >= 50 scored networks in {cache}")
+            model = additive_model(fitted)
+            args.fit_networks = len(fitted)
+
+            def make_additive():  # type: ignore[no-untyped-def]
+                return lambda archs: [1.0 - model(space.to_string(space.canonical(a)))
+                                      for a in archs]  # fmt: skip
+
+            return Measure("error", "cheap", make_additive, bounds=(0.0, 1.0), fraction=True)
+
         def make_inherited():  # type: ignore[no-untyped-def]
             return CachedScores(space, cache, build_inherited,
                                 lambda path: {k: 1.0 - v for k, v in scored(path).items()},
@@ -224,6 +248,9 @@ def main() -> None:
                    help="inherited (needs --supernet), oracle (the true error) or a training-free "
                         "estimator (naswot, synflow, ...)")  # fmt: skip
     p.add_argument("--supernet", type=Path, help="a fair supernet checkpoint of the ranking run")
+    p.add_argument("--surrogate", choices=["additive"],
+                   help="inherited only: rank by an additive (layer, op) fit of the supernet's "
+                        "already scored networks instead of scoring each network")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--population", type=int, default=20)
     p.add_argument("--generations", type=int, default=20)
@@ -243,10 +270,15 @@ def main() -> None:
         saved = json.loads((args.ranking_work / "settings.json").read_text())
         for key in ("train_images", "val_images", "bn_batches"):
             setattr(args, key, saved[key])
-        args.label = args.supernet.parent.name
+        args.label = args.supernet.parent.name + (f"+{args.surrogate}" if args.surrogate else "")
     else:
         args.label = args.estimator
-    suffix = "" if args.estimator == "inherited" else f"_{args.estimator}"
+    if args.surrogate and args.estimator != "inherited":
+        p.exit(2, "--surrogate fits a supernet's scores: use it with --estimator inherited\n")
+    plain = args.estimator == "inherited" and not args.surrogate
+    suffix = (
+        "" if plain else f"_{args.estimator}" + (f"_{args.surrogate}" if args.surrogate else "")
+    )
     args.out = args.out or OUT.with_name(f"nbmacro_search{suffix}.json")
     from shiftnas.search import get_space
 
@@ -255,6 +287,8 @@ def main() -> None:
     result = {
         "benchmark": "nbmacro_search", "estimator": args.estimator,
         "supernet": args.supernet and str(args.supernet),
+        "surrogate": args.surrogate
+        and {"model": args.surrogate, "fit_networks": args.fit_networks},
         "settings": {"population": args.population, "generations": args.generations,
                      "mutation_eta": args.mutation_eta, "novel_offspring": True, **saved},
         "true_front": [{"arch": k, "macs": true.macs[k] * 1e6, "true_acc": true.acc[k]}

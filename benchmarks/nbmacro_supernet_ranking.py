@@ -227,13 +227,29 @@ def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
             "networks_planned": len(big), "paper": PAPER}  # fmt: skip
 
 
+def additive_model(values: dict[str, float]) -> Any:
+    """A least-squares fit of `values` {8-digit genome: value} on one-hot (layer, op) features
+    (a constant and 2 x 8 indicators: 17 numbers), as a function genome -> fitted value. Fitted
+    values are rounded to 1e-8, so float noise never breaks a tie between equal sums."""
+    import numpy as np
+
+    def features(g: str) -> list[float]:
+        return [1.0] + [float(g[layer] == op) for layer in range(8) for op in "12"]
+
+    keys = sorted(values)
+    coef, *_ = np.linalg.lstsq(np.array([features(g) for g in keys]),
+                               np.array([values[g] for g in keys]), rcond=None)  # fmt: skip
+    return lambda g: round(float(np.dot(features(g), coef)), 8)
+
+
 def diagnose(values: dict[str, float], records: dict[str, dict]) -> dict[str, Any]:
     """Why a supernet ranks as it does, from its stored predictions alone (no new measurement):
     - `by_macs_tercile`: its tau and MACs' tau within each third of the networks by MACs;
-    - `additive_fit_tau`: tau of a least-squares fit of its predictions on one-hot (layer, op)
-      features (17 numbers for 8 layers x 3 ops): the part of the prediction that each layer's
-      op explains on its own; the residual is path-specific, noise included, and
-      `residual_std_pct` is its size (accuracy points) beside the predictions' own spread;
+    - `additive_fit_tau`: tau of `additive_model` fitted on its predictions: the part of the
+      prediction that each layer's op explains on its own; the residual is path-specific, noise
+      included, and `residual_std_pct` is its size (accuracy points) beside the predictions' own
+      spread; `additive_fit_tau_out_of_sample`: the fit on every other network judged on the
+      others (mean of both ways), the figure an additive surrogate would give on new networks;
     - `non_identity_layers_tau`: the tau of counting a network's non-identity layers, a
       no-cost baseline on this space."""
     import numpy as np
@@ -254,14 +270,19 @@ def diagnose(values: dict[str, float], records: dict[str, dict]) -> dict[str, An
                 {g: acc[g] for g in part},
                 {g: float(records[g]["flops"]) for g in part}).kendall_tau, 4),
         })  # fmt: skip
-    onehot = np.array([[1.0] + [float(g[layer] == op) for layer in range(8) for op in "12"]
-                       for g in keys])  # fmt: skip
     y = np.array([values[g] for g in keys]) * 100.0
-    coef, *_ = np.linalg.lstsq(onehot, y, rcond=None)
-    fit = np.round(onehot @ coef, 6)  # float noise must not break ties between equal sums
+    fit = np.array([additive_model(values)(g) for g in keys]) * 100.0
     out["additive_fit_tau"] = round(
         rank_agreement(acc, dict(zip(keys, fit.tolist(), strict=True))).kendall_tau, 4
     )
+    # out of sample: fitted on every other network (MACs order), judged on the rest, both ways
+    halves = (keys[0::2], keys[1::2])
+    taus = []
+    for fit_on, judged in (halves, halves[::-1]):
+        model = additive_model({g: values[g] for g in fit_on})
+        taus.append(rank_agreement({g: acc[g] for g in judged},
+                                   {g: model(g) for g in judged}).kendall_tau)  # fmt: skip
+    out["additive_fit_tau_out_of_sample"] = round(float(np.mean(taus)), 4)
     out["prediction_std_pct"] = round(float(y.std()), 3)
     out["residual_std_pct"] = round(float((y - fit).std()), 3)
     depth = {g: float(8 - g.count("0")) for g in keys}

@@ -54,3 +54,30 @@ def test_an_unknown_objective_is_one_line_naming_the_choices():
     with pytest.raises(ShiftnasError, match=r"search.objectives: unknown objective 'energy': "
                        r"choose one of error, .*macs, params, shift_error"):  # fmt: skip
         check_config(cfg)
+
+
+def test_a_surrogate_error_is_fitted_once_and_read_off_for_every_network(tmp_path):
+    """`search.evaluator.surrogate`: `params` (negated) as the estimate is a sum over layers, so
+    an additive fit on 60 of its 91 distinct networks gives every network's exact parameter count."""
+    from shiftnas.arch import Arch
+    from shiftnas.data import load_data
+    from shiftnas.search import get_space
+
+    cfg = config_from_dict(tiny_run_config(
+        search={"objectives": [{"name": "error"}, {"name": "macs"}], "population": 4,
+                "generations": 2,
+                "evaluator": {"name": "params", "surrogate": {"networks": 60, "ridge": 1e-9}}},
+        stages=["search"],
+    ))  # fmt: skip
+    check_config(cfg)
+    search_from_config(cfg, tmp_path, progress=False)
+    fits = list((tmp_path / "search").glob("surrogate-*.jsonl"))
+    assert len(fits) == 1 and len(fits[0].read_text().splitlines()) == 60
+    classes = load_data(cfg.data, cfg.seed, cfg.space).num_classes
+    space = get_space("mbv3", cfg.space, num_classes=classes)
+    records = [json.loads(line) for line in (tmp_path / "search" / "archive.jsonl").open()]
+    assert len(records) >= 4
+    for record in records:
+        network = space.build(Arch.from_json(record["arch"]))
+        counted = sum(p.numel() for p in network.parameters())
+        assert record["objectives"]["error"] == pytest.approx(-counted, rel=1e-6)

@@ -34,8 +34,16 @@ SUPERNET_MEASURES = ("shift_error",)
 class _Context:
     """Data and supernet, loaded once in the main process and shared with forked workers."""
 
-    def __init__(self, cfg: Config, run_dir: Path, space: SearchSpace, data: DataSplits | None):
+    def __init__(
+        self,
+        cfg: Config,
+        run_dir: Path,
+        space: SearchSpace,
+        data: DataSplits | None,
+        progress: bool = True,
+    ) -> None:
         self.cfg, self.run_dir, self.space, self.data = cfg, run_dir, space, data
+        self.progress = progress
         self.device = resolve_device(cfg.device)
         self._supernet: Any = None
 
@@ -97,6 +105,29 @@ def shifted_validation(data: DataSplits, max_shift: int, fill: str, seed: int) -
 
 @OBJECTIVES.register("error")
 def error_measure(ctx: _Context) -> Measure:
+    measure = _estimate_measure(ctx)
+    surrogate = ctx.cfg.search.evaluator.surrogate
+    return measure if surrogate is None else _surrogate_measure(ctx, measure, surrogate)
+
+
+def _surrogate_measure(ctx: _Context, measure: Measure, surrogate: Any) -> Measure:
+    """`measure` read off an additive fit (`search.surrogate`), fitted here in the main process
+    before the search; the scored networks are kept in `search/surrogate-<fingerprint>.jsonl`,
+    so a killed fit resumes and a changed estimator never reuses them."""
+    from shiftnas.search.surrogate import fit_fingerprint, fit_surrogate
+
+    cfg = ctx.cfg
+    seed = (cfg.search.seed if cfg.search.seed is not None else cfg.seed) + 4_242
+    key = fit_fingerprint({"evaluator": cfg.search.evaluator.model_dump(mode="json"),
+                           "seed": seed, "space": ctx.space.describe()})  # fmt: skip
+    model = fit_surrogate(ctx.space, measure.make(), surrogate.networks, seed,
+                          ctx.run_dir / "search" / f"surrogate-{key}.jsonl", surrogate.ridge,
+                          progress=ctx.progress)  # fmt: skip
+    return Measure("error", "cheap", lambda: model.predict, fraction=measure.fraction,
+                   estimate=measure.estimate)  # fmt: skip
+
+
+def _estimate_measure(ctx: _Context) -> Measure:
     settings = ctx.cfg.search.evaluator
     if settings.name == "inherited":
         ctx.supernet()  # fail now, with the one-line message, not in a worker

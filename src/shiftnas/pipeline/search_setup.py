@@ -21,13 +21,18 @@ from shiftnas.search.space import SearchSpace, get_space
 
 
 def build_measures(
-    cfg: Config, run_dir: Path, space: SearchSpace, data: DataSplits | None = None
+    cfg: Config,
+    run_dir: Path,
+    space: SearchSpace,
+    data: DataSplits | None = None,
+    progress: bool = True,
 ) -> tuple[list[Measure], list[Budget]]:
-    """The objectives (in config order) and budgets of `cfg.search`."""
+    """The objectives (in config order) and budgets of `cfg.search`; with
+    `search.evaluator.surrogate` the surrogate is fitted here (`progress`: its bar)."""
     wanted = [o.name for o in cfg.search.objectives] + list(cfg.search.budgets)
     if data is None and ("error" in wanted or "shift_error" in wanted):
         data = load_data(cfg.data, cfg.seed, cfg.space)
-    ctx = _Context(cfg, run_dir, space, data)
+    ctx = _Context(cfg, run_dir, space, data, progress)
     built: dict[str, Measure] = {}
     for name in dict.fromkeys(wanted):
         built[name] = OBJECTIVES.get(name)(ctx)
@@ -70,7 +75,7 @@ def search_from_config(
         data = data_loader() if data_loader else load_data(cfg.data, cfg.seed, cfg.space)
     overrides = {"num_classes": data.num_classes} if data is not None else {}
     space = get_space(cfg.space.name, cfg.space, **overrides)
-    objectives, budgets = build_measures(cfg, run_dir, space, data)
+    objectives, budgets = build_measures(cfg, run_dir, space, data, progress)
     seed = cfg.search.seed if cfg.search.seed is not None else cfg.seed
     return run_search(
         space,

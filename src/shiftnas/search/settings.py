@@ -38,6 +38,16 @@ class SearchObjectiveConfig(Section):
         return self
 
 
+class SearchSurrogateConfig(Section):
+    """Rank by an additive fit of the estimate instead of the estimate itself
+    (`shiftnas.search.surrogate`): `networks` sampled networks are scored with the estimator
+    once, before the search; every network the search asks for is then read off the fit."""
+
+    model: Literal["additive"] = "additive"  # one weight per (gene position, value)
+    networks: int = Field(default=200, ge=20, le=100_000)  # scored with the estimator, once
+    ridge: float = Field(default=1e-3, ge=0.0)  # L2 penalty, in squared units of the estimate
+
+
 class SearchEvaluatorConfig(Section):
     """Which estimator gives the `error` objective, and its keyword settings."""
 
@@ -47,6 +57,8 @@ class SearchEvaluatorConfig(Section):
     # an estimator never measured on the space, or measured below `macs` there
     # (`search.evaluators.trust`): one warning line before any work, or a stop with `error`
     unmeasured: Literal["warn", "error"] = "warn"
+    # rank by an additive fit of the estimate (`shiftnas.search.surrogate`); absent: the estimate
+    surrogate: SearchSurrogateConfig | None = None
 
 
 class SearchLatencyConfig(Section):

@@ -58,7 +58,7 @@ def test_an_unknown_objective_is_one_line_naming_the_choices():
 
 def test_a_surrogate_error_is_fitted_once_and_read_off_for_every_network(tmp_path):
     """`search.evaluator.surrogate`: `params` (negated) as the estimate is a sum over layers, so
-    an additive fit on 60 of its 91 distinct networks gives every network's exact parameter count."""
+    an additive fit on 60 of the 91 distinct networks gives every network's exact parameters."""
     from shiftnas.arch import Arch
     from shiftnas.data import load_data
     from shiftnas.search import get_space

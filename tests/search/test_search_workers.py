@@ -33,10 +33,20 @@ class KillingError:
     def __call__(self, archs):
         if os.getpid() != self.main:
             self.calls += 1
-            if self.calls == 2 and len(list(self.folder.glob("kill-*"))) < self.kills:
-                (self.folder / f"kill-{os.getpid()}").touch()
+            if self.calls == 2 and self._claim_a_kill():
                 os.kill(os.getpid(), signal.SIGKILL)
         return [fake_error(a) for a in archs]
+
+    def _claim_a_kill(self) -> bool:
+        """Create marker `kill-<i>` for the first free i < `kills`, atomically (two processes at
+        their second network at once must not both die when one kill is asked for)."""
+        for i in range(self.kills):
+            try:
+                with open(self.folder / f"kill-{i}", "x"):
+                    return True
+            except FileExistsError:
+                continue
+        return False
 
 
 def _search(folder: Path, scorer, workers: int, generations: int = 3, **more):

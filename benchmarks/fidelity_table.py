@@ -8,7 +8,9 @@ estimator) pair that was measured, its Spearman rho and Kendall tau against a tr
 number of networks, the split, and the JSON file and key it comes from. Sources:
 - nb201: `evaluator_fidelity_1000.json` (1,000 NB201 development networks; the mean over 5
   random holdout halves of the figures of each estimator; `default` = the ensemble chosen on the
-  tune halves), `rwe_paper` from `evaluator_fidelity.json` (32 networks, all of them).
+  tune halves).
+- `rwe_paper` (nb201, nbmacro): `rwe_paper_scale.json`, the shipped setting (features rescaled),
+  40 networks each with 2,000 / 1,000 probe images (the shipped default: 10,000 / 5,000).
 - nbmacro: `nbmacro_estimators.json`, the holdout half of 1,000 NAS-Bench-Macro networks.
 - mbv3: `nbmacro_estimators.json`, `mbv3_transfer`: the 46 networks of `mbv3_standalone.csv`.
 """
@@ -62,11 +64,14 @@ def build() -> dict[str, dict[str, dict[str, Any]]]:
     table["nb201"]["default"] = entry(
         nb, f"ensembles_chosen_on_tune/{NB201_DEFAULT}/holdout", "holdout (mean of 5 halves)"
     )
-    table["nb201"]["rwe_paper"] = entry("evaluator_fidelity.json", "methods/rwe_paper", "all")
     for est in REGISTERED:
         table["nbmacro"][est] = entry("nbmacro_estimators.json", f"figures/{est}/holdout",
                                       "holdout half")  # fmt: skip
         table["mbv3"][est] = entry("nbmacro_estimators.json", f"mbv3_transfer/{est}", "all 46")
+    # `rwe_paper` with its features rescaled (the shipped fix), at 2,000 / 1,000 probe images
+    for space, split in (("nb201", "40 development networks"), ("nbmacro", "40 tune networks")):
+        table[space]["rwe_paper"] = entry("rwe_paper_scale.json", f"spaces/{space}/rescaled",
+                                          f"{split}, 2,000/1,000 images")  # fmt: skip
     return {s: {e: f for e, f in rows.items() if f is not None} for s, rows in table.items()}
 
 

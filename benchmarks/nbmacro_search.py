@@ -20,6 +20,9 @@ set of everything it evaluated, in its own (estimated) objectives. The error is
   inherited accuracies already scored on that supernet (`nbmacro_supernet_ranking.py`'s networks,
   stratified over MACs): those are its only supernet evaluations, and every network the search or
   the random baseline asks for is read off the fit;
+- `naswot --surrogate additive` (any training-free estimator): the same fit of the estimator's
+  scores of the first `--fit-networks` networks of `nbmacro_estimators.py`'s tune half (its
+  scoring order, spread over MACs), as the product's `search.evaluator.surrogate` does;
 - `oracle`: the benchmark's own test error, so NSGA-II's result with a perfect estimate.
 (2) Random search: as many distinct networks drawn with the space's sampler, scored the same
 way, its estimated front kept. Both fronts are then judged in (true test error %, MACs M): the
@@ -155,14 +158,7 @@ def error_measure(space: Any, args: Any) -> Any:
             fitted = scored(cache)
             if len(fitted) < 50:
                 raise SystemExit(f"--surrogate additive needs >= 50 scored networks in {cache}")
-            model = additive_model(fitted)
-            args.fit_networks = len(fitted)
-
-            def make_additive():  # type: ignore[no-untyped-def]
-                return lambda archs: [1.0 - model(space.to_string(space.canonical(a)))
-                                      for a in archs]  # fmt: skip
-
-            return Measure("error", "cheap", make_additive, bounds=(0.0, 1.0), fraction=True)
+            return additive_measure(space, args, fitted, lambda v: 1.0 - v)
 
         def make_inherited():  # type: ignore[no-untyped-def]
             return CachedScores(space, cache, build_inherited,
@@ -187,7 +183,36 @@ def error_measure(space: Any, args: Any) -> Any:
             lambda line: line["score"],
         )  # fmt: skip
 
+    if args.surrogate == "additive":  # fitted on the first tune networks, scored once
+        from nbmacro_estimators import nbmacro_truth, scoring_order, split_halves, stratified
+
+        records = nbmacro_truth()
+        order = scoring_order(stratified(records, 1000))
+        tune = set(split_halves(sorted(order, key=lambda g: (records[g]["flops"], g)))[0])
+        fit_on = [g for g in order if g in tune][: args.fit_networks]
+        scores = make_estimator()([space.from_string(g) for g in fit_on])
+        fitted = dict(zip(fit_on, scores, strict=True))
+        return additive_measure(space, args, fitted, lambda v: v, est)
     return Measure("error", "expensive", make_estimator, estimate=est)
+
+
+def additive_measure(
+    space: Any, args: Any, fitted: dict[str, float], to_error: Any, estimate: str | None = None
+) -> Any:
+    """The search's error, `to_error` of an additive (layer, op) least-squares fit of `fitted`
+    {genome: value}: no network is scored during the search."""
+    from shiftnas.search.nsga import Measure
+
+    model = additive_model(fitted)
+    args.fit_networks = len(fitted)
+
+    def make_additive():  # type: ignore[no-untyped-def]
+        return lambda archs: [to_error(model(space.to_string(space.canonical(a))))
+                              for a in archs]  # fmt: skip
+
+    if estimate is None:  # an error fraction
+        return Measure("error", "cheap", make_additive, bounds=(0.0, 1.0), fraction=True)
+    return Measure("error", "cheap", make_additive, estimate=estimate)
 
 
 def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any]:
@@ -249,8 +274,15 @@ def main() -> None:
                         "estimator (naswot, synflow, ...)")  # fmt: skip
     p.add_argument("--supernet", type=Path, help="a fair supernet checkpoint of the ranking run")
     p.add_argument("--surrogate", choices=["additive"],
-                   help="inherited only: rank by an additive (layer, op) fit of the supernet's "
-                        "already scored networks instead of scoring each network")  # fmt: skip
+                   help="rank by an additive (layer, op) fit: of the supernet's already scored "
+                        "networks (inherited), or of a training-free estimator's scores of the "
+                        "first --fit-networks tune networks of nbmacro_estimators.py")  # fmt: skip
+    p.add_argument(
+        "--fit-networks",
+        type=int,
+        default=200,
+        help="training-free estimator + surrogate: networks the fit is made on",
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--population", type=int, default=20)
     p.add_argument("--generations", type=int, default=20)
@@ -272,9 +304,9 @@ def main() -> None:
             setattr(args, key, saved[key])
         args.label = args.supernet.parent.name + (f"+{args.surrogate}" if args.surrogate else "")
     else:
-        args.label = args.estimator
-    if args.surrogate and args.estimator != "inherited":
-        p.exit(2, "--surrogate fits a supernet's scores: use it with --estimator inherited\n")
+        args.label = args.estimator + (f"+{args.surrogate}" if args.surrogate else "")
+    if args.surrogate and args.estimator == "oracle":
+        p.exit(2, "--surrogate fits an estimate's scores: not with --estimator oracle\n")
     plain = args.estimator == "inherited" and not args.surrogate
     suffix = (
         "" if plain else f"_{args.estimator}" + (f"_{args.surrogate}" if args.surrogate else "")

@@ -26,7 +26,7 @@ def evaluator(name: str, **settings) -> dict:
          "search.evaluator.name: unknown evaluator 'rwee': choose one of default, ensemble"),
         ({"search": evaluator("rwe", nonsense=3)},
          "search.evaluator.settings: unknown key 'nonsense' for evaluator 'rwe'; allowed: "
-         "batch_size, bn, grid, init, objective, probe, proxy, ridge_alpha, "
+         "batch_size, bn, grid, init, objective, probe, proxy, rescale_features, ridge_alpha, "
          "standardise_features, taps, train_images, val_images"),
         ({"search": evaluator("rwe", probe="lasso")},
          "search.evaluator.settings.probe: Input should be 'ridge' or 'sgd' (got 'lasso')"),

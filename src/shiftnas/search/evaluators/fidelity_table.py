@@ -156,12 +156,12 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "split": "holdout (mean of 5 halves)",
         },
         "rwe_paper": {
-            "kendall_tau": -0.2369,
-            "key": "methods/rwe_paper",
-            "n": 32,
-            "source": "benchmarks/results/evaluator_fidelity.json",
-            "spearman": -0.3389,
-            "split": "all",
+            "kendall_tau": -0.2291,
+            "key": "spaces/nb201/rescaled",
+            "n": 40,
+            "source": "benchmarks/results/rwe_paper_scale.json",
+            "spearman": -0.2772,
+            "split": "40 development networks, 2,000/1,000 images",
         },
         "snip": {
             "kendall_tau": 0.4783,
@@ -244,6 +244,14 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "source": "benchmarks/results/nbmacro_estimators.json",
             "spearman": 0.4129,
             "split": "holdout half",
+        },
+        "rwe_paper": {
+            "kendall_tau": 0.1349,
+            "key": "spaces/nbmacro/rescaled",
+            "n": 40,
+            "source": "benchmarks/results/rwe_paper_scale.json",
+            "spearman": 0.1868,
+            "split": "40 tune networks, 2,000/1,000 images",
         },
         "snip": {
             "kendall_tau": 0.4747,

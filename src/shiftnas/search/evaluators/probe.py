@@ -18,6 +18,15 @@ def standardise(train: torch.Tensor, val: torch.Tensor) -> tuple[torch.Tensor, t
     return (train - mean) / std, (val - mean) / std
 
 
+def rescale(train: torch.Tensor, val: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both divided by one number, the training features' standard deviation over all entries:
+    the features' overall scale removed, their relative scales kept (unchanged if it is 0)."""
+    scale = float(train.std())
+    if not math.isfinite(scale) or scale == 0.0:
+        return train, val
+    return train / scale, val / scale
+
+
 def sgd_ensemble_error(
     train_x: torch.Tensor,
     train_y: torch.Tensor,

@@ -53,6 +53,7 @@ from nbmacro_supernet_ranking import (  # noqa: E402
     additive_model,
     data_splits,
     scored,
+    stratified,
     truth,
 )
 
@@ -155,7 +156,11 @@ def error_measure(space: Any, args: Any) -> Any:
             }
 
         if args.surrogate == "additive":
-            fitted = scored(cache)
+            # only the ranking benchmark's 250 networks: a direct search shares this cache and
+            # adds its own networks to it, which must not change the fit
+            raw = json.loads(BENCH.read_text())
+            planned = set(stratified({g: raw[g] for g in truth()}, 250))
+            fitted = {g: v for g, v in scored(cache).items() if g in planned}
             if len(fitted) < 50:
                 raise SystemExit(f"--surrogate additive needs >= 50 scored networks in {cache}")
             return additive_measure(space, args, fitted, lambda v: 1.0 - v)
@@ -184,7 +189,7 @@ def error_measure(space: Any, args: Any) -> Any:
         )  # fmt: skip
 
     if args.surrogate == "additive":  # fitted on the first tune networks, scored once
-        from nbmacro_estimators import nbmacro_truth, scoring_order, split_halves, stratified
+        from nbmacro_estimators import nbmacro_truth, scoring_order, split_halves
 
         records = nbmacro_truth()
         order = scoring_order(stratified(records, 1000))

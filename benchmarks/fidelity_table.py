@@ -69,7 +69,10 @@ def build() -> dict[str, dict[str, dict[str, Any]]]:
                                       "holdout half")  # fmt: skip
         table["mbv3"][est] = entry("nbmacro_estimators.json", f"mbv3_transfer/{est}", "all 46")
     # `rwe_paper` with its features rescaled (the shipped fix), at 2,000 / 1,000 probe images
-    for space, split in (("nb201", "40 development networks"), ("nbmacro", "40 tune networks")):
+    for space, split in (
+        ("nb201", "40 development networks"),
+        ("nbmacro", "40 networks over MACs"),
+    ):
         table[space]["rwe_paper"] = entry("rwe_paper_scale.json", f"spaces/{space}/rescaled",
                                           f"{split}, 2,000/1,000 images")  # fmt: skip
     return {s: {e: f for e, f in rows.items() if f is not None} for s, rows in table.items()}

@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _machine import machine_info  # noqa: E402
+from nbmacro_estimators import stratified  # noqa: E402  (one definition of the MACs-stratified sample)
 
 BENCH = ROOT.parent / "shared" / "benchmarks" / "nas-bench-macro" / "nas-bench-macro_cifar10.json"
 CIFAR = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg"
@@ -53,13 +54,6 @@ def truth() -> dict[str, float]:
     data = json.loads(BENCH.read_text())
     canon = {space.to_string(space.canonical(space.from_string(k))) for k in data}
     return {g: float(data[g]["mean_acc"]) for g in sorted(canon)}
-
-
-def stratified(records: dict[str, dict], count: int) -> list[str]:
-    """`count` genomes evenly spaced over all canonical genomes sorted by (MACs, genome)."""
-    ordered = sorted(records, key=lambda g: (records[g]["flops"], g))
-    step = len(ordered) / count
-    return [ordered[int(i * step)] for i in range(count)]
 
 
 def data_splits(args: Any) -> Any:

@@ -251,7 +251,7 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "n": 40,
             "source": "benchmarks/results/rwe_paper_scale.json",
             "spearman": 0.1868,
-            "split": "40 tune networks, 2,000/1,000 images",
+            "split": "40 networks over MACs, 2,000/1,000 images",
         },
         "snip": {
             "kendall_tau": 0.4747,

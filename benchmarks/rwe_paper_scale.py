@@ -26,7 +26,8 @@ Networks: `nbmacro`, the first `--networks` of one half of a seeded split of all
 in `benchmarks/nbmacro_estimators.py`'s scoring order (spread over MACs; not that benchmark's
 1,000: 7 of the 40 are in its tune half, 3 in its holdout half; truth: NAS-Bench-Macro
 `mean_acc`, Su et al. CVPR 2021, arXiv:2103.11922, Apache-2.0,
-`../shared/benchmarks/nas-bench-macro/`); `nb201`, the first `--networks` distinct networks of `../shared/benchmarks/nb201_cifar10_dev.csv` in a seeded order (truth: 200-epoch test
+`../shared/benchmarks/nas-bench-macro/`); `nb201`, the first `--networks` distinct networks
+of `../shared/benchmarks/nb201_cifar10_dev.csv` in a seeded order (truth: 200-epoch test
 accuracy). Images: a seeded `--train-images` / `--val-images` of CIFAR-10 JPEG (the paper uses
 10,000 / 5,000; fewer here so that both spaces fit on 2 CPU cores; the scale effect does not
 depend on the count). Resumable: one line per network in `--work/rows.jsonl`.

@@ -188,6 +188,17 @@ def scoring_jobs(sampling: str, budget: int, genomes: list[str], args: Any) -> l
     return [(sampling, budget, todo[i : i + 50]) for i in range(0, len(todo), 50)]
 
 
+def planned_sample(genomes: list[str], small: int, have: dict[str, float]) -> list[str]:
+    """The networks a budget's figures are taken on: all it planned once all are scored, else the
+    smaller budgets' `small` networks (scored first) once those are, else those of them scored
+    so far (an early look). Networks that another benchmark added to the shared cache
+    (`nbmacro_search.py --supernet` scores whatever NSGA-II visits) are not a stratified sample
+    and never count."""
+    if all(g in have for g in genomes):
+        return list(genomes)
+    return [g for g in genomes[:small] if g in have]
+
+
 def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
     from shiftnas.search.fidelity import rank_agreement
 
@@ -197,10 +208,14 @@ def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
         "macs": {g: float(records[g]["flops"]) for g in big},
         "params": {g: float(records[g]["params"]) for g in big},
     }
-    for sampling, budget, genomes in plan(args, records, ("fair", "spos")):
+    plans = plan(args, records, ("fair", "spos"))
+    small = min(len(genomes) for _, _, genomes in plans)
+    for sampling, budget, genomes in plans:
         have = scored(args.work / "scores" / f"{sampling}@{budget}ep.jsonl")
         if have:
-            scores[f"{sampling}@{budget}ep"] = {g: have[g] for g in genomes if g in have}
+            scores[f"{sampling}@{budget}ep"] = {
+                g: have[g] for g in planned_sample(genomes, small, have)
+            }
     figures: dict[str, Any] = {"kendall_tau": {}, "spearman": {}, "top10_precision": {}, "n": {}}
     for name, values in scores.items():
         if len(values) < 3:

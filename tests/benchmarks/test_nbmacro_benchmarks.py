@@ -110,3 +110,15 @@ def test_ranking_diagnostics_on_an_exactly_additive_prediction():
     )
     assert [len(t["macs_m"]) for t in out["by_macs_tercile"]] == [2, 2, 2]
     assert np.isclose(out["prediction_std_pct"], np.std([v * 100 for v in additive.values()]))
+
+
+def test_ranking_figures_ignore_networks_the_search_added_to_the_shared_cache():
+    from nbmacro_supernet_ranking import planned_sample
+
+    plan = list("abcdefgh")  # the smaller budgets' networks are the first 2 ("a", "b")
+    # the ranking run scored its first 2; the search added "c" and "g": neither counts
+    assert planned_sample(plan, 2, dict.fromkeys("abcg", 0.5)) == ["a", "b"]
+    # an early look: only what the ranking run itself has scored so far
+    assert planned_sample(plan, 2, dict.fromkeys("bc", 0.5)) == ["b"]
+    # every planned network scored: all of them, in plan order
+    assert planned_sample(plan, 2, dict.fromkeys("hgfedcbaxy", 0.5)) == plan

@@ -9,8 +9,9 @@ number of networks, the split, and the JSON file and key it comes from. Sources:
 - nb201: `evaluator_fidelity_1000.json` (1,000 NB201 development networks; the mean over 5
   random holdout halves of the figures of each estimator; `default` = the ensemble chosen on the
   tune halves).
-- `rwe_paper` (nb201, nbmacro): `rwe_paper_scale.json`, the shipped setting (features rescaled),
-  40 networks each with 2,000 / 1,000 probe images (the shipped default: 10,000 / 5,000).
+- `rwe_paper` (nb201, nbmacro, mbv3): `rwe_paper_scale.json`, the shipped setting (features
+  rescaled), 40 networks (mbv3: all 46) each with 2,000 / 1,000 probe images (the shipped
+  default: 10,000 / 5,000).
 - nbmacro: `nbmacro_estimators.json`, the holdout half of 1,000 NAS-Bench-Macro networks.
 - mbv3: `nbmacro_estimators.json`, `mbv3_transfer`: the 46 networks of `mbv3_standalone.csv`.
 """
@@ -72,6 +73,7 @@ def build() -> dict[str, dict[str, dict[str, Any]]]:
     for space, split in (
         ("nb201", "40 development networks"),
         ("nbmacro", "40 networks over MACs"),
+        ("mbv3", "all 46"),
     ):
         table[space]["rwe_paper"] = entry("rwe_paper_scale.json", f"spaces/{space}/rescaled",
                                           f"{split}, 2,000/1,000 images")  # fmt: skip

@@ -1,6 +1,6 @@
 """Why `rwe_paper` learns nothing on deep networks, and what fixes the cause (issue #25, point 2).
 
-    .venv/bin/python benchmarks/rwe_paper_scale.py [--networks 40] [--spaces nbmacro nb201]
+    .venv/bin/python benchmarks/rwe_paper_scale.py [--networks 40] [--spaces nbmacro nb201 mbv3]
         [--train-images 2000] [--val-images 1000] [--work DIR] [--report-only]
 
 RWE as published (Hu et al. 2022, arXiv:2110.05242) keeps PyTorch's default initialisation and
@@ -28,7 +28,10 @@ in `benchmarks/nbmacro_estimators.py`'s scoring order (spread over MACs; not tha
 `mean_acc`, Su et al. CVPR 2021, arXiv:2103.11922, Apache-2.0,
 `../shared/benchmarks/nas-bench-macro/`); `nb201`, the first `--networks` distinct networks
 of `../shared/benchmarks/nb201_cifar10_dev.csv` in a seeded order (truth: 200-epoch test
-accuracy). Images: a seeded `--train-images` / `--val-images` of CIFAR-10 JPEG (the paper uses
+accuracy); `mbv3`, the transfer check: all 46 networks of `benchmarks/results/mbv3_standalone.csv`
+(skeleton of `configs/cifar10-cpu.yaml`, with squeeze-excite, hardswish and BlurPool; truth: mean
+stand-alone test accuracy of 2-epoch trainings, a different truth from the other two).
+Images: a seeded `--train-images` / `--val-images` of CIFAR-10 JPEG (the paper uses
 10,000 / 5,000; fewer here so that both spaces fit on 2 CPU cores; the scale effect does not
 depend on the count). Resumable: one line per network in `--work/rows.jsonl`.
 Writes `benchmarks/results/rwe_paper_scale.json` (every row, the figures, machine, settings).
@@ -57,6 +60,10 @@ CHANCE = 0.85  # a validation error at or above this on 10 classes: the probe le
 
 def networks(space_name: str, count: int) -> dict[str, float]:
     """{genome string: true accuracy (%)} of the first `count` networks of the space's order."""
+    if space_name == "mbv3":  # a fixed set: all 46, whatever `count` says
+        from nbmacro_estimators import mbv3_truth
+
+        return {g: 100.0 * acc for g, acc in sorted(mbv3_truth().items())}
     if space_name == "nbmacro":
         from nbmacro_estimators import nbmacro_truth, scoring_order, split_halves
 
@@ -84,15 +91,14 @@ def measure(space_name: str, genome: str, args: Any, cache: dict[str, Any]) -> d
     import torch
     from nbmacro_estimators import Scorer
 
-    from shiftnas.search import get_space
     from shiftnas.search.evaluators import get_evaluator
     from shiftnas.search.evaluators.probe import rescale, sgd_ensemble_error, standardise
     from shiftnas.search.evaluators.scoring import arch_seed
 
-    if "data" not in cache:
-        cache["data"] = Scorer().data()
-    data = cache["data"]
-    space = get_space(space_name, num_classes=10)
+    if "scorer" not in cache:
+        cache["scorer"] = Scorer()
+    data = cache["scorer"].data()
+    space = space_of(space_name)
     arch = space.from_string(genome)
     started = time.process_time()
     row: dict[str, Any] = {"space": space_name, "arch": genome}
@@ -118,6 +124,18 @@ def measure(space_name: str, genome: str, args: Any, cache: dict[str, Any]) -> d
     return row
 
 
+def space_of(space_name: str) -> Any:
+    """The space at 10 classes; `mbv3` with the skeleton of `configs/cifar10-cpu.yaml`, as its
+    stand-alone networks were trained."""
+    from nbmacro_estimators import Scorer
+
+    from shiftnas.search import get_space
+
+    if space_name == "mbv3":
+        return Scorer().space("mbv3")
+    return get_space(space_name, num_classes=10)
+
+
 def read_rows(path: Path) -> list[dict[str, Any]]:
     rows = []
     if path.exists():
@@ -136,10 +154,16 @@ def macs_of(space_name: str, genomes: list[str]) -> dict[str, float]:
 
         truth = nbmacro_truth()
         return {g: float(truth[g]["flops"]) for g in genomes}
-    from shiftnas.profiling import count_macs
-    from shiftnas.search import get_space
+    if space_name == "mbv3":
+        import csv
 
-    space = get_space(space_name, num_classes=10)
+        from nbmacro_estimators import MBV3_CSV
+
+        return {r["arch"]: float(r["macs"]) for r in csv.DictReader(MBV3_CSV.open())
+                if r["arch"] in genomes}  # fmt: skip
+    from shiftnas.profiling import count_macs
+
+    space = space_of(space_name)
     return {g: float(count_macs(space.build(space.from_string(g)), (1, 3, 32, 32)))
             for g in genomes}  # fmt: skip
 
@@ -183,7 +207,7 @@ def _f(value: float | None) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--networks", type=int, default=40)
-    p.add_argument("--spaces", nargs="+", default=["nbmacro", "nb201"])
+    p.add_argument("--spaces", nargs="+", default=["nbmacro", "nb201", "mbv3"])
     p.add_argument("--train-images", type=int, default=2000)
     p.add_argument("--val-images", type=int, default=1000)
     p.add_argument("--work", type=Path, default=WORK)
@@ -198,7 +222,8 @@ def main() -> None:
     cache: dict[str, Any] = {}
     if not args.report_only:
         # interleaved, so a run stopped early has both spaces' first networks
-        todo = [(s, g) for i in range(args.networks) for s in args.spaces
+        longest = max(len(t) for t in truths.values())
+        todo = [(s, g) for i in range(longest) for s in args.spaces
                 if i < len(truths[s]) for g in [list(truths[s])[i]]]  # fmt: skip
         done = {(r["space"], r["arch"]) for r in read_rows(path) if set(VARIANTS) <= set(r)}
         for n, (s, g) in enumerate(todo):

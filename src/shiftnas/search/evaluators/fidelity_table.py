@@ -73,6 +73,14 @@ MEASURED: dict[str, dict[str, dict[str, Any]]] = {
             "spearman": -0.1898,
             "split": "all 46",
         },
+        "rwe_paper": {
+            "kendall_tau": 0.4471,
+            "key": "spaces/mbv3/rescaled",
+            "n": 46,
+            "source": "benchmarks/results/rwe_paper_scale.json",
+            "spearman": 0.6413,
+            "split": "all 46, 2,000/1,000 images",
+        },
         "snip": {
             "kendall_tau": 0.6367,
             "key": "mbv3_transfer/snip",

@@ -30,7 +30,9 @@ hypervolume ratio to the true front's (reference point 10% beyond the true front
 and worst MACs) and IGD to the true front (both axes divided by the reference point).
 Scores are cached where the ranking and estimator benchmarks keep theirs (`scores/<supernet
 folder>.jsonl` beside the supernet, `runs/bench-nbmacro-estimators/scores.jsonl`), so no network
-is scored twice and a killed run resumes; `wall_seconds` therefore counts only new scores.
+is scored twice and a killed run resumes; `wall_seconds` therefore counts only new scores (None
+with `--report-only`). Seeds can run as separate processes (`--seeds 1 --out ...`) sharing
+those caches; `--report-only` with every seed then writes the one JSON.
 """
 
 from __future__ import annotations
@@ -253,7 +255,9 @@ def one_seed(args: Any, space: Any, true: TrueFront, seed: int) -> dict[str, Any
     }
     return {
         "seed": seed, "evaluations": len(found), "random_evaluations": len(picked),
-        "wall_seconds": round(search_seconds, 1), "random_wall_seconds": round(random_seconds, 1),
+        # a report-only run times nothing: None, not the seconds it took to read the caches
+        "wall_seconds": None if args.report_only else round(search_seconds, 1),
+        "random_wall_seconds": None if args.report_only else round(random_seconds, 1),
         "front": [{"arch": k, "estimated_error": round(est[k], 5), "macs": true.macs[k] * 1e6,
                    "true_acc": true.acc[k]} for k in fronts["search"]],
         "random_front": [{"arch": k, "macs": true.macs[k] * 1e6, "true_acc": true.acc[k]}

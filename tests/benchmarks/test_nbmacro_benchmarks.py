@@ -122,3 +122,34 @@ def test_ranking_figures_ignore_networks_the_search_added_to_the_shared_cache():
     assert planned_sample(plan, 2, dict.fromkeys("bc", 0.5)) == ["b"]
     # every planned network scored: all of them, in plan order
     assert planned_sample(plan, 2, dict.fromkeys("hgfedcbaxy", 0.5)) == plan
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nbmacro_search.json",
+        "nbmacro_search_oracle.json",
+        "nbmacro_search_naswot.json",
+        "nbmacro_search_naswot_additive.json",
+        "nbmacro_search_inherited_additive.json",
+        "nbmacro_search_inherited_additive_12ep.json",
+    ],
+)
+def test_committed_search_figures_recomputed_from_their_fronts(true_front, name):
+    """Each committed front, judged again against the whole truth, gives the stored figures; and
+    every front network's stored MACs and accuracy are the benchmark's own."""
+    result = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results" / name)
+                        .read_text())  # fmt: skip
+    assert [r["seed"] for r in result["runs"]] == [0, 1, 2]
+    for run in result["runs"]:
+        assert run["evaluations"] <= 400  # at most 10% of the 3,969 networks
+        for key, front in (("search", run["front"]), ("random", run["random_front"])):
+            archs = [f["arch"] for f in front]
+            for f in front:
+                assert f["true_acc"] == true_front.acc[f["arch"]]
+            again = true_front.judge(archs)
+            stored = run["judged"][key]
+            assert stored["hypervolume_ratio"] == pytest.approx(
+                again["hypervolume_ratio"], abs=1e-4
+            )
+            assert stored["igd"] == pytest.approx(again["igd"], abs=1e-5)

@@ -135,16 +135,23 @@ def score_job(sampling: str, budget: int, genomes: list[str], args: Any) -> str:
     return f"scored {len(genomes)} on {sampling}@{budget}ep ({seconds:.1f} CPU-s each)"
 
 
+def samples(args: Any, records: dict[str, dict]) -> tuple[list[str], list[str]]:
+    """(`--networks` stratified over MACs, the smaller budgets' every k-th of them), the first
+    ordered to begin with the second: the largest budget scores those first, a like-for-like
+    curve early."""
+    big = stratified(records, args.networks)
+    small = big[:: max(1, round(args.networks / args.small_networks))]
+    first = set(small)
+    return small + [g for g in big if g not in first], small
+
+
 def plan(
     args: Any, records: dict[str, dict], samplings: tuple[str, ...] | None = None
 ) -> list[tuple[str, int, list[str]]]:
     """(sampling, budget, networks), the smallest budget first (an early look at the curve); the
     largest budget scores `--networks` networks (the smaller budgets' ones first, so a like-for-like
     curve arrives early), the others every k-th of them."""
-    big = stratified(records, args.networks)
-    small = big[:: max(1, round(args.networks / args.small_networks))]
-    first = set(small)  # the largest budget scores the smaller budgets' networks first
-    big = small + [g for g in big if g not in first]
+    big, small = samples(args, records)
     budgets = sorted(args.budgets)
     return [
         (s, b, big if b == budgets[-1] else small)
@@ -208,9 +215,8 @@ def report(args: Any, records: dict[str, dict]) -> dict[str, Any]:
         "macs": {g: float(records[g]["flops"]) for g in big},
         "params": {g: float(records[g]["params"]) for g in big},
     }
-    plans = plan(args, records, ("fair", "spos"))
-    small = min(len(genomes) for _, _, genomes in plans)
-    for sampling, budget, genomes in plans:
+    small = len(samples(args, records)[1])
+    for sampling, budget, genomes in plan(args, records, ("fair", "spos")):
         have = scored(args.work / "scores" / f"{sampling}@{budget}ep.jsonl")
         if have:
             scores[f"{sampling}@{budget}ep"] = {

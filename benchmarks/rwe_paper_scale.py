@@ -98,7 +98,7 @@ def measure(space_name: str, genome: str, args: Any, cache: dict[str, Any]) -> d
     if "scorer" not in cache:
         cache["scorer"] = Scorer()
     data = cache["scorer"].data()
-    space = space_of(space_name)
+    space = space_of(space_name, cache["scorer"])
     arch = space.from_string(genome)
     started = time.process_time()
     row: dict[str, Any] = {"space": space_name, "arch": genome}
@@ -124,15 +124,15 @@ def measure(space_name: str, genome: str, args: Any, cache: dict[str, Any]) -> d
     return row
 
 
-def space_of(space_name: str) -> Any:
+def space_of(space_name: str, scorer: Any = None) -> Any:
     """The space at 10 classes; `mbv3` with the skeleton of `configs/cifar10-cpu.yaml`, as its
-    stand-alone networks were trained."""
+    stand-alone networks were trained (`scorer`: a `Scorer` to reuse)."""
     from nbmacro_estimators import Scorer
 
     from shiftnas.search import get_space
 
     if space_name == "mbv3":
-        return Scorer().space("mbv3")
+        return (scorer or Scorer()).space("mbv3")
     return get_space(space_name, num_classes=10)
 
 
